@@ -1,0 +1,41 @@
+/* The data path of column files: how an open column's bytes reach the
+ * kernel.  Two ways, chosen at start-up and fixed for the mount:
+ *  - passthrough: the kernel binds the open file to the column's memfd and
+ *    reads, writes and mmaps go straight to those pages (zero copy);
+ *  - page cache: the daemon serves reads and writes from its mapping of the
+ *    memfd and the kernel caches pages (one copy).
+ * meta.json and .status are always served by the daemon (direct I/O). */
+#ifndef TABLEFS_DATAPATH_H
+#define TABLEFS_DATAPATH_H
+
+#include <stdbool.h>
+
+#include <fuse_lowlevel.h>
+
+#include "fs.h"
+
+struct datapath;
+
+/* Creates the data path; want_passthrough false forces the page cache. */
+int datapath_new(bool want_passthrough, struct datapath **out);
+
+void datapath_free(struct datapath *dp);
+
+/* Hooks the session (before it is mounted): passthrough needs to see the
+ * INIT and OPEN replies on their way to the kernel. */
+int datapath_attach(struct datapath *dp, struct fuse_session *se);
+
+/* Called from the init handler: settles the mode from what the kernel offers. */
+void datapath_init(struct datapath *dp, struct fuse_conn_info *conn);
+
+/* "passthrough" or "page cache", and the reason, for logs and status. */
+const char *datapath_mode(const struct datapath *dp);
+const char *datapath_reason(const struct datapath *dp);
+
+/* Fills fi for an open of h (cache flags, passthrough binding).  0 or -errno. */
+int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_info *fi);
+
+/* A column version is gone: releases its kernel binding if it had one. */
+void datapath_version_gone(struct datapath *dp, int backing_id);
+
+#endif

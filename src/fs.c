@@ -1,0 +1,728 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fs_impl.h"
+#include "log.h"
+#include "mem.h"
+#include "names.h"
+
+#define DIR_TYPE_BITS S_IFDIR
+#define REG_TYPE_BITS S_IFREG
+
+struct timespec tfs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+static int table_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct table *)a)->name, ((const struct table *)b)->name);
+}
+
+/* The table named name, or NULL; lock held. */
+static struct table *table_find(struct tfs_fs *fs, const char *name)
+{
+	struct table key;
+	void *p;
+
+	if (strlen(name) > TFS_NAME_MAX)
+		return NULL;
+	strcpy(key.name, name);
+	p = tfind(&key, &fs->tables, table_cmp);
+	return p ? *(struct table **)p : NULL;
+}
+
+/* Index of column name in t, or -1; lock held. */
+static ssize_t column_find(const struct table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i]->def.name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+void tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, enum tfs_node_kind kind, mode_t mode,
+		   uid_t uid, gid_t gid)
+{
+	node->kind = kind;
+	node->ino = fs->next_ino++;
+	node->nlookup = 0;
+	node->nopen = 0;
+	node->mode = mode;
+	node->uid = uid;
+	node->gid = gid;
+	node->atime = node->mtime = node->ctime = tfs_now();
+	node->col = NULL;
+	node->store.fd = -1;
+	node->store.map = NULL;
+	node->store.size = 0;
+	node->charge = 0;
+	node->backing_id = 0;
+}
+
+int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out)
+{
+	struct tfs_fs *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return -ENOMEM;
+	pthread_mutex_init(&fs->lock, NULL);
+	fs->cfg = *cfg;
+	fs->next_ino = 1; /* the root is 1, as FUSE's root node id */
+	tfs_node_init(fs, &fs->root, TFS_N_ROOT, S_IFDIR | 01777, cfg->root_uid, cfg->root_gid);
+	tfs_node_init(fs, &fs->status, TFS_N_STATUS, S_IFREG | 0444, cfg->root_uid,
+		      cfg->root_gid);
+	*out = fs;
+	return 0;
+}
+
+/* Frees a table's own memory (its versions are freed on their own). */
+static void free_table(struct tfs_fs *fs, struct table *t)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->cols[i]);
+	if (t->tprev)
+		t->tprev->tnext = t->tnext;
+	else
+		fs->all_tables = t->tnext;
+	if (t->tnext)
+		t->tnext->tprev = t->tprev;
+	free(t->cols);
+	free(t);
+}
+
+static void free_version(struct tfs_fs *fs, struct tfs_node *v)
+{
+	if (v->backing_id > 0 && fs->cfg.hooks.version_gone)
+		fs->cfg.hooks.version_gone(fs->cfg.hooks.ctx, v->backing_id);
+	tfs_store_destroy(&v->store);
+	fs->mem_used -= v->charge;
+	if (v->vprev)
+		v->vprev->vnext = v->vnext;
+	else
+		fs->versions = v->vnext;
+	if (v->vnext)
+		v->vnext->vprev = v->vprev;
+	free(v);
+}
+
+static void no_free(void *p)
+{
+	(void)p;
+}
+
+void tfs_fs_free(struct tfs_fs *fs)
+{
+	/* At unmount the kernel forgets nothing: free whatever is left. */
+	tdestroy(fs->tables, no_free);
+	while (fs->versions)
+		free_version(fs, fs->versions);
+	while (fs->all_tables)
+		free_table(fs, fs->all_tables);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs);
+}
+
+struct tfs_node *tfs_root(struct tfs_fs *fs)
+{
+	return &fs->root;
+}
+
+enum tfs_node_kind tfs_node_kind(const struct tfs_node *node)
+{
+	return node->kind;
+}
+
+void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
+{
+	struct table *t;
+
+	if (node->nlookup || node->nopen)
+		return;
+	switch (node->kind) {
+	case TFS_N_COLUMN:
+		if (!node->col)
+			free_version(fs, node);
+		return;
+	case TFS_N_TABLE:
+	case TFS_N_META:
+		t = node->table;
+		if (!t->removed || t->dir.nlookup || t->dir.nopen || t->meta.nlookup || t->meta.nopen)
+			return;
+		free_table(fs, t);
+		return;
+	case TFS_N_ROOT:
+	case TFS_N_STATUS:
+		return;
+	}
+}
+
+int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
+		    struct tfs_node **out)
+{
+	char label[2 * TFS_NAME_MAX + 16];
+	struct tfs_node *v = calloc(1, sizeof(*v));
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	tfs_node_init(fs, v, TFS_N_COLUMN, S_IFREG | 0644, 0, 0);
+	snprintf(label, sizeof(label), "tablefs:%s/%s", t->name, colname);
+	rc = tfs_store_create(&v->store, size, label);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	v->charge = tfs_mem_charge(size);
+	fs->mem_used += v->charge;
+	v->vnext = fs->versions;
+	if (v->vnext)
+		v->vnext->vprev = v;
+	fs->versions = v;
+	*out = v;
+	return 0;
+}
+
+void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)
+{
+	v->col = NULL;
+	tfs_node_maybe_free(fs, v);
+}
+
+int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_node *dir,
+		  const char *name)
+{
+	if (notes->n == notes->cap) {
+		size_t cap = notes->cap ? notes->cap * 2 : 8;
+		struct tfs_note *v = realloc(notes->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		notes->v = v;
+		notes->cap = cap;
+	}
+	struct tfs_note *e = &notes->v[notes->n++];
+	e->node = node;
+	e->dir = dir;
+	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
+	if (node)
+		node->nopen++;
+	if (dir)
+		dir->nopen++;
+	return 0;
+}
+
+void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send)
+{
+	const struct tfs_hooks *h = &fs->cfg.hooks;
+
+	for (size_t i = 0; send && i < notes->n; i++) {
+		struct tfs_note *e = &notes->v[i];
+		if (e->dir && h->inval_entry)
+			h->inval_entry(h->ctx, e->dir, e->name);
+		else if (!e->dir && h->inval_inode)
+			h->inval_inode(h->ctx, e->node);
+	}
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < notes->n; i++) {
+		struct tfs_note *e = &notes->v[i];
+		if (e->node) {
+			e->node->nopen--;
+			tfs_node_maybe_free(fs, e->node);
+		}
+		if (e->dir) {
+			e->dir->nopen--;
+			tfs_node_maybe_free(fs, e->dir);
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	free(notes->v);
+	notes->v = NULL;
+	notes->n = notes->cap = 0;
+}
+
+void tfs_table_error(struct table *t, int err, const char *why)
+{
+	snprintf(t->last_error, sizeof(t->last_error), "%s", why);
+	tfs_log(TFS_LOG_NOTICE, "table '%s': change refused (%s): %s", t->name, strerror(-err),
+		why);
+}
+
+/* Exact length of a table's meta.json, rendered again only after a change,
+ * so that ls -l shows the size cat will read; lock held. */
+static uint64_t meta_length(struct table *t)
+{
+	size_t len = 0;
+
+	if (t->meta_len_version != t->version || !t->meta_len)
+		free(tfs_render_meta(t, &len));
+	return t->meta_len;
+}
+
+static uint64_t status_length(struct tfs_fs *fs)
+{
+	size_t len = 0;
+
+	free(tfs_render_status(fs, &len));
+	return len;
+}
+
+/* Attributes of node; lock held. */
+static void fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_attr *a)
+{
+	struct table *t = node->table;
+
+	memset(a, 0, sizeof(*a));
+	a->ino = node->ino;
+	a->mode = node->mode;
+	a->uid = node->uid;
+	a->gid = node->gid;
+	a->atime = node->atime;
+	a->mtime = node->mtime;
+	a->ctime = node->ctime;
+	a->nlink = 1;
+	switch (node->kind) {
+	case TFS_N_ROOT:
+		a->nlink = 2 + fs->ntables;
+		a->size = fs->ntables;
+		break;
+	case TFS_N_TABLE:
+		a->nlink = t->removed ? 0 : 2;
+		a->size = t->ncols + 1;
+		break;
+	case TFS_N_META:
+		/* meta.json mirrors its table: who may change the table may
+		 * change its schema. */
+		a->mode = S_IFREG | (t->dir.mode & 0666);
+		a->uid = t->dir.uid;
+		a->gid = t->dir.gid;
+		a->mtime = t->dir.mtime;
+		a->ctime = t->dir.ctime;
+		a->nlink = t->removed ? 0 : 1;
+		a->size = meta_length(node->table);
+		break;
+	case TFS_N_COLUMN:
+		a->size = node->store.size;
+		a->nlink = node->col ? 1 : 0;
+		break;
+	case TFS_N_STATUS:
+		a->size = status_length(fs);
+		break;
+	}
+}
+
+int tfs_getattr(struct tfs_fs *fs, struct tfs_node *node, struct tfs_attr *attr)
+{
+	pthread_mutex_lock(&fs->lock);
+	fill_attr(fs, node, attr);
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+}
+
+/* Finds name in dir; lock held.  No reference taken. */
+static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *name,
+			 struct tfs_node **out)
+{
+	struct table *t;
+	ssize_t i;
+
+	switch (dir->kind) {
+	case TFS_N_ROOT:
+		if (strcmp(name, TFS_STATUS_NAME) == 0) {
+			*out = &fs->status;
+			return 0;
+		}
+		t = table_find(fs, name);
+		if (!t)
+			return -ENOENT;
+		*out = &t->dir;
+		return 0;
+	case TFS_N_TABLE:
+		t = dir->table;
+		if (t->removed)
+			return -ENOENT;
+		if (strcmp(name, TFS_META_NAME) == 0) {
+			*out = &t->meta;
+			return 0;
+		}
+		i = column_find(t, name);
+		if (i < 0)
+			return -ENOENT;
+		*out = t->cols[i]->cur;
+		return 0;
+	default:
+		return -ENOTDIR;
+	}
+}
+
+int tfs_lookup(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node **out,
+	       struct tfs_attr *attr)
+{
+	struct tfs_node *node;
+	int rc;
+
+	if (strlen(name) > TFS_NAME_MAX + 16)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&fs->lock);
+	rc = lookup_locked(fs, dir, name, &node);
+	if (rc == 0) {
+		node->nlookup++;
+		fill_attr(fs, node, attr);
+		*out = node;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+void tfs_forget(struct tfs_fs *fs, struct tfs_node *node, uint64_t n)
+{
+	pthread_mutex_lock(&fs->lock);
+	node->nlookup = n > node->nlookup ? 0 : node->nlookup - n;
+	tfs_node_maybe_free(fs, node);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+int tfs_setattr(struct tfs_fs *fs, struct tfs_node *node, const struct tfs_setattr *sa,
+		struct tfs_attr *attr)
+{
+	struct timespec now = tfs_now();
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	if (node->kind == TFS_N_STATUS ||
+	    (node->kind == TFS_N_META && (sa->set_mode || sa->set_uid || sa->set_gid))) {
+		rc = -EPERM; /* generated; meta.json takes its table's owner and mode */
+		goto out;
+	}
+	if (sa->set_size) {
+		if (node->kind == TFS_N_COLUMN && sa->size != node->store.size) {
+			tfs_log(TFS_LOG_INFO, "truncate of a column to %llu bytes refused: its "
+					      "size is rows * itemsize (%llu)",
+				(unsigned long long)sa->size,
+				(unsigned long long)node->store.size);
+			rc = -EPERM;
+			goto out;
+		}
+		if (node->kind == TFS_N_TABLE || node->kind == TFS_N_ROOT) {
+			rc = -EISDIR;
+			goto out;
+		}
+		/* meta.json: truncation precedes a new document; nothing to do. */
+	}
+	if (node->kind == TFS_N_META)
+		node = &node->table->dir;
+	if (sa->set_mode)
+		node->mode = (node->mode & S_IFMT) | (sa->mode & 07777);
+	if (sa->set_uid)
+		node->uid = sa->uid;
+	if (sa->set_gid)
+		node->gid = sa->gid;
+	if (sa->set_atime)
+		node->atime = sa->atime;
+	if (sa->set_mtime)
+		node->mtime = sa->mtime;
+	if (sa->set_mode || sa->set_uid || sa->set_gid || sa->set_atime || sa->set_mtime)
+		node->ctime = now;
+out:
+	if (rc == 0)
+		fill_attr(fs, node, attr);
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+int tfs_mkdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name, mode_t mode,
+	      const struct tfs_cred *cred, struct tfs_node **out, struct tfs_attr *attr)
+{
+	char why[TFS_WHY_MAX];
+	struct table *t;
+	int rc;
+
+	if (dir->kind != TFS_N_ROOT)
+		return -EPERM; /* tables hold columns, not directories */
+	rc = tfs_name_check(name, why, sizeof(why));
+	if (rc < 0) {
+		tfs_log(TFS_LOG_INFO, "mkdir '%s' refused: %s", name, why);
+		return rc;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	pthread_mutex_lock(&fs->lock);
+	if (table_find(fs, name) || strcmp(name, TFS_STATUS_NAME) == 0) {
+		rc = -EEXIST;
+		goto out_free;
+	}
+	strcpy(t->name, name);
+	tfs_node_init(fs, &t->dir, TFS_N_TABLE, S_IFDIR | (mode & 07777), cred->uid, cred->gid);
+	tfs_node_init(fs, &t->meta, TFS_N_META, S_IFREG, cred->uid, cred->gid);
+	t->dir.table = t->meta.table = t;
+	t->version = 1;
+	if (!tsearch(t, &fs->tables, table_cmp)) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	t->tnext = fs->all_tables;
+	if (t->tnext)
+		t->tnext->tprev = t;
+	fs->all_tables = t;
+	fs->ntables++;
+	fs->root.mtime = fs->root.ctime = tfs_now();
+	t->dir.nlookup++;
+	fill_attr(fs, &t->dir, attr);
+	*out = &t->dir;
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+
+out_free:
+	pthread_mutex_unlock(&fs->lock);
+	free(t);
+	return rc;
+}
+
+/* Takes an empty table out of the catalog; lock held. */
+static void table_unlink(struct tfs_fs *fs, struct table *t)
+{
+	tdelete(t, &fs->tables, table_cmp);
+	fs->ntables--;
+	t->removed = true;
+	fs->root.mtime = fs->root.ctime = tfs_now();
+	tfs_node_maybe_free(fs, &t->dir);
+}
+
+int tfs_rmdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
+{
+	struct table *t;
+	int rc = 0;
+
+	if (dir->kind != TFS_N_ROOT)
+		return dir->kind == TFS_N_TABLE ? -ENOENT : -ENOTDIR;
+	pthread_mutex_lock(&fs->lock);
+	t = table_find(fs, name);
+	if (!t)
+		rc = strcmp(name, TFS_STATUS_NAME) == 0 ? -ENOTDIR : -ENOENT;
+	else if (t->ncols)
+		rc = -ENOTEMPTY;
+	else
+		table_unlink(fs, t);
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+/* Removes column i of t; lock held. */
+static void column_remove(struct tfs_fs *fs, struct table *t, size_t i)
+{
+	struct column *c = t->cols[i];
+
+	memmove(&t->cols[i], &t->cols[i + 1], (t->ncols - i - 1) * sizeof(*t->cols));
+	t->ncols--;
+	fs->ncolumns--;
+	t->version++;
+	t->dir.mtime = t->dir.ctime = tfs_now();
+	tfs_version_retire(fs, c->cur);
+	free(c);
+}
+
+int tfs_unlink(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
+{
+	struct table *t;
+	ssize_t i;
+	int rc = 0;
+
+	if (dir->kind == TFS_N_ROOT) {
+		pthread_mutex_lock(&fs->lock);
+		rc = table_find(fs, name) ? -EISDIR :
+		     strcmp(name, TFS_STATUS_NAME) == 0 ? -EPERM : -ENOENT;
+		pthread_mutex_unlock(&fs->lock);
+		return rc;
+	}
+	if (dir->kind != TFS_N_TABLE)
+		return -ENOTDIR;
+	t = dir->table;
+	pthread_mutex_lock(&fs->lock);
+	if (t->removed) {
+		rc = -ENOENT;
+	} else if (strcmp(name, TFS_META_NAME) == 0) {
+		/* Generated, it cannot go; but rm -r of a table must work, and
+		 * readdir lists it after the columns for that. */
+		rc = t->ncols ? -EPERM : 0;
+	} else if ((i = column_find(t, name)) < 0) {
+		rc = -ENOENT;
+	} else {
+		column_remove(fs, t, (size_t)i);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+static int rename_table(struct tfs_fs *fs, const char *name, const char *newname, unsigned flags)
+{
+	struct table *t, *old;
+	char why[TFS_WHY_MAX];
+	int rc;
+
+	rc = tfs_name_check(newname, why, sizeof(why));
+	if (rc < 0) {
+		tfs_log(TFS_LOG_INFO, "rename to '%s' refused: %s", newname, why);
+		return rc;
+	}
+	t = table_find(fs, name);
+	if (!t)
+		return strcmp(name, TFS_STATUS_NAME) == 0 ? -EPERM : -ENOENT;
+	old = table_find(fs, newname);
+	if (old == t)
+		return 0;
+	if (old) {
+		if (flags & RENAME_NOREPLACE)
+			return -EEXIST;
+		if (old->ncols)
+			return -ENOTEMPTY;
+		table_unlink(fs, old);
+	}
+	tdelete(t, &fs->tables, table_cmp);
+	strcpy(t->name, newname);
+	if (!tsearch(t, &fs->tables, table_cmp)) {
+		/* Cannot fail for want of memory: tdelete just freed a node. */
+		tfs_log(TFS_LOG_ERR, "table '%s' lost from the catalog on rename", newname);
+		return -ENOMEM;
+	}
+	t->version++;
+	t->dir.ctime = fs->root.mtime = fs->root.ctime = tfs_now();
+	return 0;
+}
+
+static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, const char *newname,
+			 unsigned flags)
+{
+	char why[TFS_WHY_MAX];
+	ssize_t i, j;
+	int rc;
+
+	if (strcmp(name, TFS_META_NAME) == 0 || strcmp(newname, TFS_META_NAME) == 0)
+		return -EPERM;
+	rc = tfs_name_check(newname, why, sizeof(why));
+	if (rc < 0) {
+		tfs_log(TFS_LOG_INFO, "rename to '%s' refused: %s", newname, why);
+		return rc;
+	}
+	i = column_find(t, name);
+	if (i < 0)
+		return -ENOENT;
+	j = column_find(t, newname);
+	if (j == i)
+		return 0;
+	if (j >= 0) {
+		if (flags & RENAME_NOREPLACE)
+			return -EEXIST;
+		column_remove(fs, t, (size_t)j);
+		if (j < i)
+			i--;
+	}
+	strcpy(t->cols[i]->def.name, newname);
+	t->version++;
+	t->dir.mtime = t->dir.ctime = t->cols[i]->cur->ctime = tfs_now();
+	return 0;
+}
+
+int tfs_rename(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node *newdir,
+	       const char *newname, unsigned flags)
+{
+	int rc;
+
+	if (flags & ~(unsigned)RENAME_NOREPLACE)
+		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT */
+	if (dir->kind != newdir->kind)
+		return -EXDEV;
+	pthread_mutex_lock(&fs->lock);
+	if (dir->kind == TFS_N_ROOT)
+		rc = rename_table(fs, name, newname, flags);
+	else if (dir->kind != TFS_N_TABLE)
+		rc = -ENOTDIR;
+	else if (dir != newdir)
+		rc = -EXDEV; /* a column belongs to its table's rows */
+	else if (dir->table->removed)
+		rc = -ENOENT;
+	else
+		rc = rename_column(fs, dir->table, name, newname, flags);
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+struct collect {
+	struct tfs_dirent *v;
+	size_t n;
+};
+
+static void add_dirent(struct collect *c, const char *name, uint64_t ino, mode_t type)
+{
+	struct tfs_dirent *e = &c->v[c->n++];
+
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->ino = ino;
+	e->type = type;
+}
+
+static void collect_table(const void *p, VISIT which, void *ctx)
+{
+	const struct table *t = *(struct table *const *)p;
+
+	if (which == postorder || which == leaf)
+		add_dirent(ctx, t->name, t->dir.ino, S_IFDIR);
+}
+
+int tfs_readdir(struct tfs_fs *fs, struct tfs_node *dir, struct tfs_dirent **ents, size_t *n)
+{
+	struct collect c = {0};
+	struct table *t = dir->table;
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	if (dir->kind != TFS_N_ROOT && dir->kind != TFS_N_TABLE) {
+		rc = -ENOTDIR;
+		goto out;
+	}
+	if (dir->kind == TFS_N_TABLE && t->removed) {
+		rc = -ENOENT;
+		goto out;
+	}
+	c.v = malloc((3 + (dir->kind == TFS_N_ROOT ? fs->ntables + 1 : t->ncols)) * sizeof(*c.v));
+	if (!c.v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	add_dirent(&c, ".", dir->ino, S_IFDIR);
+	add_dirent(&c, "..", fs->root.ino, S_IFDIR);
+	if (dir->kind == TFS_N_ROOT) {
+		add_dirent(&c, TFS_STATUS_NAME, fs->status.ino, S_IFREG);
+		twalk_r(fs->tables, collect_table, &c);
+	} else {
+		/* Columns first and meta.json last, so that rm -r removes
+		 * the columns before it tries meta.json. */
+		for (size_t i = 0; i < t->ncols; i++)
+			add_dirent(&c, t->cols[i]->def.name, t->cols[i]->cur->ino, S_IFREG);
+		add_dirent(&c, TFS_META_NAME, t->meta.ino, S_IFREG);
+	}
+	*ents = c.v;
+	*n = c.n;
+out:
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st)
+{
+	pthread_mutex_lock(&fs->lock);
+	st->limit = fs->cfg.mem_limit;
+	st->used = fs->mem_used;
+	st->tables = fs->ntables;
+	st->columns = fs->ncolumns;
+	pthread_mutex_unlock(&fs->lock);
+}

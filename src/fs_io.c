@@ -1,0 +1,455 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "fs_impl.h"
+#include "log.h"
+#include "mem.h"
+#include "plan.h"
+
+/* Per-open state (fi->fh).  meta.json and .status are rendered once per
+ * open and served from that snapshot; a document written to meta.json is
+ * collected here until it is complete. */
+struct tfs_handle {
+	struct tfs_node *node;
+	char *snap; /* META, STATUS: rendered at open */
+	size_t snaplen;
+	char *doc; /* META: document being written */
+	size_t doclen, doccap;
+	bool writer;
+	struct tfs_cred cred;
+};
+
+char *tfs_render_meta(struct table *t, size_t *len)
+{
+	const struct tfs_coldef **defs = malloc((t->ncols + 1) * sizeof(*defs));
+	char *out;
+
+	if (!defs)
+		return NULL;
+	for (size_t i = 0; i < t->ncols; i++)
+		defs[i] = &t->cols[i]->def;
+	out = tfs_meta_render(t->name, t->rows, t->version, defs, t->ncols, len);
+	free(defs);
+	if (out) {
+		t->meta_len = *len;
+		t->meta_len_version = t->version;
+	}
+	return out;
+}
+
+static void status_table(const void *p, VISIT which, void *ctx)
+{
+	const struct table *t = *(struct table *const *)p;
+	cJSON *o;
+	uint64_t bytes = 0;
+
+	if (which != postorder && which != leaf)
+		return;
+	for (size_t i = 0; i < t->ncols; i++)
+		bytes += t->cols[i]->cur->charge;
+	o = cJSON_CreateObject();
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "name", t->name);
+	cJSON_AddNumberToObject(o, "rows", (double)t->rows);
+	cJSON_AddNumberToObject(o, "columns", (double)t->ncols);
+	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+	cJSON_AddNumberToObject(o, "version", (double)t->version);
+	if (t->last_error[0])
+		cJSON_AddStringToObject(o, "last_error", t->last_error);
+	else
+		cJSON_AddNullToObject(o, "last_error");
+	cJSON_AddItemToArray(ctx, o);
+}
+
+char *tfs_render_status(struct tfs_fs *fs, size_t *len)
+{
+	cJSON *root = cJSON_CreateObject(), *mem, *tables;
+	char *out = NULL;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "format", TFS_FORMAT);
+	cJSON_AddStringToObject(root, "version", PACKAGE_VERSION);
+	const char *mode = "", *why = "";
+	if (fs->cfg.hooks.data_path)
+		fs->cfg.hooks.data_path(fs->cfg.hooks.ctx, &mode, &why);
+	cJSON_AddStringToObject(root, "data_path", mode);
+	cJSON_AddStringToObject(root, "data_path_reason", why);
+	mem = cJSON_AddObjectToObject(root, "memory");
+	if (mem) {
+		cJSON_AddNumberToObject(mem, "limit", (double)fs->cfg.mem_limit);
+		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
+	}
+	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
+	tables = cJSON_AddArrayToObject(root, "tables");
+	if (tables)
+		twalk_r(fs->tables, status_table, tables);
+	out = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!out)
+		return NULL;
+	*len = strlen(out);
+	/* A trailing newline, as text files have. */
+	char *nl = realloc(out, *len + 2);
+	if (!nl) {
+		free(out);
+		return NULL;
+	}
+	nl[(*len)++] = '\n';
+	nl[*len] = '\0';
+	return nl;
+}
+
+int tfs_open(struct tfs_fs *fs, struct tfs_node *node, int flags, const struct tfs_cred *cred,
+	     struct tfs_handle **out)
+{
+	struct tfs_handle *h = calloc(1, sizeof(*h));
+	bool writing = (flags & O_ACCMODE) != O_RDONLY;
+	int rc = 0;
+
+	if (!h)
+		return -ENOMEM;
+	h->node = node;
+	h->cred = *cred;
+	h->writer = writing;
+	pthread_mutex_lock(&fs->lock);
+	switch (node->kind) {
+	case TFS_N_ROOT:
+	case TFS_N_TABLE:
+		rc = -EISDIR;
+		break;
+	case TFS_N_COLUMN:
+		/* Truncating would change rows * itemsize behind the schema:
+		 * to create anew, delete the column and write meta.json. */
+		if (flags & O_TRUNC)
+			rc = -EPERM;
+		break;
+	case TFS_N_META:
+		if (node->table->removed)
+			rc = -ENOENT;
+		else if (!(h->snap = tfs_render_meta(node->table, &h->snaplen)))
+			rc = -ENOMEM;
+		break;
+	case TFS_N_STATUS:
+		if (writing)
+			rc = -EPERM;
+		else if (!(h->snap = tfs_render_status(fs, &h->snaplen)))
+			rc = -ENOMEM;
+		break;
+	}
+	if (rc == 0)
+		node->nopen++;
+	pthread_mutex_unlock(&fs->lock);
+	if (rc < 0) {
+		free(h->snap);
+		free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+enum tfs_node_kind tfs_handle_kind(const struct tfs_handle *h)
+{
+	return h->node->kind;
+}
+
+int tfs_handle_fd(const struct tfs_handle *h)
+{
+	return h->node->store.fd;
+}
+
+int *tfs_handle_backing(struct tfs_handle *h)
+{
+	return &h->node->backing_id;
+}
+
+int tfs_read(struct tfs_handle *h, uint64_t off, size_t size, const void **data, size_t *n)
+{
+	const char *base;
+	uint64_t len;
+
+	if (h->node->kind == TFS_N_COLUMN) {
+		base = h->node->store.map;
+		len = h->node->store.size;
+	} else {
+		base = h->snap;
+		len = h->snaplen;
+	}
+	if (off >= len) {
+		*data = base;
+		*n = 0;
+		return 0;
+	}
+	*data = base + off;
+	*n = size < len - off ? size : (size_t)(len - off);
+	return 0;
+}
+
+/* Applies and forgets the document collected in h; its error is returned. */
+static int apply_pending(struct tfs_fs *fs, struct tfs_handle *h)
+{
+	int rc = tfs_apply(fs, &h->node->table->dir, h->doc, h->doclen, &h->cred);
+
+	h->doclen = 0;
+	return rc;
+}
+
+static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, size_t size)
+{
+	if (!h->writer)
+		return -EBADF;
+	if (size > TFS_DOC_MAX - h->doclen) {
+		h->doclen = 0;
+		return -EFBIG;
+	}
+	if (h->doclen + size > h->doccap) {
+		size_t cap = h->doccap ? h->doccap : 4096;
+		while (cap < h->doclen + size)
+			cap *= 2;
+		char *d = realloc(h->doc, cap);
+		if (!d)
+			return -ENOMEM;
+		h->doc = d;
+		h->doccap = cap;
+	}
+	memcpy(h->doc + h->doclen, buf, size);
+	h->doclen += size;
+	switch (tfs_json_state(h->doc, h->doclen)) {
+	case TFS_JSON_INCOMPLETE:
+		return 0; /* more to come, or applied at close */
+	case TFS_JSON_COMPLETE:
+	case TFS_JSON_INVALID:
+		break;
+	}
+	return apply_pending(fs, h);
+}
+
+int tfs_write(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, const void *buf, size_t size)
+{
+	struct tfs_node *v = h->node;
+
+	switch (v->kind) {
+	case TFS_N_COLUMN:
+		/* The size is rows * itemsize: a write that would not fit
+		 * entirely changes nothing, with the seal's own errno. */
+		if (off > v->store.size || size > v->store.size - off)
+			return -EPERM;
+		if (size)
+			memcpy((char *)v->store.map + off, buf, size);
+		return 0;
+	case TFS_N_META:
+		return meta_write(fs, h, buf, size);
+	default:
+		return -EPERM;
+	}
+}
+
+int tfs_flush(struct tfs_fs *fs, struct tfs_handle *h)
+{
+	size_t i = 0;
+
+	if (h->node->kind != TFS_N_META || !h->doclen)
+		return 0;
+	while (i < h->doclen && strchr(" \t\r\n", h->doc[i]))
+		i++;
+	if (i == h->doclen) {
+		h->doclen = 0;
+		return 0;
+	}
+	return apply_pending(fs, h);
+}
+
+void tfs_release(struct tfs_fs *fs, struct tfs_handle *h)
+{
+	pthread_mutex_lock(&fs->lock);
+	h->node->nopen--;
+	tfs_node_maybe_free(fs, h->node);
+	pthread_mutex_unlock(&fs->lock);
+	free(h->snap);
+	free(h->doc);
+	free(h);
+}
+
+/* Pins the versions plan would replace, to write their dirty pages back
+ * before the copy; lock held.  Returns how many. */
+static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct tfs_notes *notes)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action == TFS_RESIZE &&
+		    tfs_notes_add(notes, t->cols[plan->items[i].cur]->cur, NULL, NULL) == 0)
+			n++;
+	return n;
+}
+
+/* Carries out a plan; lock held.  All memory is allocated before anything
+ * changes, so a failure leaves the table as it was. */
+static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc,
+		   const struct tfs_plan *plan, const struct tfs_cred *cred, struct tfs_notes *notes)
+{
+	struct tfs_node **fresh = calloc(plan->nitems + 1, sizeof(*fresh));
+	struct column **made = calloc(plan->nitems + 1, sizeof(*made));
+	size_t ncreate = 0;
+	struct timespec now = tfs_now();
+	int rc = -ENOMEM;
+
+	if (!fresh || !made)
+		goto out_free;
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct tfs_plan_item *it = &plan->items[i];
+		const char *name;
+		if (it->action == TFS_KEEP)
+			continue;
+		name = it->action == TFS_CREATE ? doc->cols[it->doc].name :
+						  t->cols[it->cur]->def.name;
+		rc = tfs_version_new(fs, t, name, it->new_bytes, &fresh[i]);
+		if (rc < 0)
+			goto out_undo;
+		if (it->action == TFS_CREATE) {
+			made[i] = calloc(1, sizeof(**made));
+			if (!made[i]) {
+				rc = -ENOMEM;
+				goto out_undo;
+			}
+			ncreate++;
+		}
+	}
+	if (t->ncols + ncreate > t->cap) {
+		size_t cap = t->cap ? t->cap : 8;
+		while (cap < t->ncols + ncreate)
+			cap *= 2;
+		struct column **cols = realloc(t->cols, cap * sizeof(*cols));
+		if (!cols) {
+			rc = -ENOMEM;
+			goto out_undo;
+		}
+		t->cols = cols;
+		t->cap = cap;
+	}
+	/* Nothing can fail from here on. */
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct tfs_plan_item *it = &plan->items[i];
+		struct tfs_node *v = fresh[i];
+		if (it->action == TFS_RESIZE) {
+			struct column *c = t->cols[it->cur];
+			struct tfs_node *old = c->cur;
+			tfs_store_copy(&v->store, &old->store);
+			v->mode = old->mode;
+			v->uid = old->uid;
+			v->gid = old->gid;
+			v->col = c;
+			c->cur = v;
+			tfs_notes_add(notes, NULL, &t->dir, c->def.name);
+			tfs_version_retire(fs, old);
+		} else if (it->action == TFS_CREATE) {
+			struct column *c = made[i];
+			c->def = doc->cols[it->doc];
+			c->cur = v;
+			v->mode = S_IFREG | (t->dir.mode & 0666);
+			v->uid = cred->uid;
+			v->gid = cred->gid;
+			v->col = c;
+			t->cols[t->ncols++] = c;
+			fs->ncolumns++;
+		}
+	}
+	t->rows = plan->rows;
+	t->version++;
+	t->dir.mtime = t->dir.ctime = now;
+	t->last_error[0] = '\0';
+	tfs_notes_add(notes, &t->dir, NULL, NULL);
+	rc = 0;
+	goto out_free;
+
+out_undo:
+	for (size_t i = 0; i < plan->nitems; i++) {
+		free(made[i]);
+		if (fresh[i])
+			tfs_node_maybe_free(fs, fresh[i]);
+	}
+out_free:
+	free(made);
+	free(fresh);
+	return rc;
+}
+
+int tfs_apply(struct tfs_fs *fs, struct tfs_node *table, const char *text, size_t len,
+	      const struct tfs_cred *cred)
+{
+	struct table *t = table->table;
+	const struct tfs_coldef **cur = NULL;
+	char why[TFS_WHY_MAX];
+	struct tfs_notes notes = {0};
+	struct tfs_plan plan = {0};
+	struct tfs_doc doc;
+	uint64_t laundered = 0;
+	int rc, attempt;
+
+	rc = tfs_doc_parse(text, len, &doc, why, sizeof(why));
+	pthread_mutex_lock(&fs->lock);
+	if (rc < 0)
+		goto out_error;
+	for (attempt = 0;; attempt++) {
+		if (t->removed) {
+			rc = -ENOENT;
+			goto out_unlock;
+		}
+		free(cur);
+		cur = malloc((t->ncols + 1) * sizeof(*cur));
+		if (!cur) {
+			rc = -ENOMEM;
+			snprintf(why, sizeof(why), "out of memory");
+			goto out_error;
+		}
+		for (size_t i = 0; i < t->ncols; i++)
+			cur[i] = &t->cols[i]->def;
+		rc = tfs_plan_make(cur, t->ncols, t->rows, &doc, fs->mem_used, fs->cfg.mem_limit,
+				   &plan, why, sizeof(why));
+		if (rc < 0)
+			goto out_error;
+		if (!plan.changes)
+			goto out_unlock;
+		/* Pages written through page-cache mappings may not have
+		 * reached the daemon yet: have the kernel write them back
+		 * (without our lock, it needs other requests served) before
+		 * the copy.  Retried if the table changed meanwhile. */
+		if (attempt < 3 && laundered != t->version + 1 &&
+		    pin_replaced(t, &plan, &notes)) {
+			laundered = t->version + 1;
+			tfs_plan_free(&plan);
+			pthread_mutex_unlock(&fs->lock);
+			tfs_notes_flush(fs, &notes, true);
+			pthread_mutex_lock(&fs->lock);
+			continue;
+		}
+		break;
+	}
+	rc = execute(fs, t, &doc, &plan, cred, &notes);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "cannot allocate shared memory: %s", strerror(-rc));
+		goto out_error;
+	}
+	goto out_unlock;
+
+out_error:
+	tfs_table_error(t, rc, why);
+out_unlock:
+	pthread_mutex_unlock(&fs->lock);
+	tfs_notes_flush(fs, &notes, rc == 0);
+	tfs_plan_free(&plan);
+	tfs_doc_free(&doc);
+	free(cur);
+	return rc;
+}

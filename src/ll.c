@@ -1,0 +1,477 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ll.h"
+#include "log.h"
+
+/* The node id of a node is its address, except the root (FUSE_ROOT_ID);
+ * see fs_impl.h for why the address stays valid. */
+_Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "node ids hold pointers");
+
+static struct ll *ll_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct tfs_node *node_of(fuse_req_t req, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? tfs_root(ll_of(req)->fs) : (struct tfs_node *)(uintptr_t)ino;
+}
+
+static fuse_ino_t id_of(struct ll *ll, struct tfs_node *node)
+{
+	return node == tfs_root(ll->fs) ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)node;
+}
+
+static void to_stat(const struct tfs_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->ino;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_size = (off_t)a->size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_atim = a->atime;
+	st->st_mtim = a->mtime;
+	st->st_ctim = a->ctime;
+}
+
+/* Generated files change with every schema change: never cache them. */
+static double attr_timeout(struct ll *ll, struct tfs_node *node)
+{
+	enum tfs_node_kind k = tfs_node_kind(node);
+
+	return k == TFS_N_META || k == TFS_N_STATUS ? 0.0 : ll->attr_timeout;
+}
+
+static void fill_entry(struct ll *ll, struct tfs_node *node, const struct tfs_attr *a,
+		       struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = id_of(ll, node);
+	e->generation = a->ino; /* st_ino is never reused: see fs_impl.h */
+	to_stat(a, &e->attr);
+	e->attr_timeout = attr_timeout(ll, node);
+	e->entry_timeout = ll->entry_timeout;
+}
+
+static struct tfs_cred cred_of(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct tfs_cred c = {.uid = ctx->uid, .gid = ctx->gid, .umask = ctx->umask};
+
+	return c;
+}
+
+static void reply_entry_or_err(fuse_req_t req, int rc, struct tfs_node *node,
+			       const struct tfs_attr *a)
+{
+	struct ll *ll = ll_of(req);
+	struct fuse_entry_param e;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fill_entry(ll, node, a, &e);
+	if (fuse_reply_entry(req, &e) != 0)
+		tfs_forget(ll->fs, node, 1); /* the kernel never got it */
+}
+
+static void ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct ll *ll = userdata;
+
+	/* Writes must reach the column memory at once, not sit in a cache:
+	 * the kernel's writeback cache would also rule out passthrough. */
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	datapath_init(ll->dp, conn);
+}
+
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ll *ll = ll_of(req);
+	struct tfs_node *node = NULL;
+	struct tfs_attr a;
+	int rc = tfs_lookup(ll->fs, node_of(req, parent), name, &node, &a);
+
+	reply_entry_or_err(req, rc, node, &a);
+}
+
+static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	tfs_forget(ll_of(req)->fs, node_of(req, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		tfs_forget(ll_of(req)->fs, node_of(req, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	struct tfs_node *node = node_of(req, ino);
+	struct tfs_attr a;
+	struct stat st;
+
+	(void)fi;
+	tfs_getattr(ll->fs, node, &a);
+	to_stat(&a, &st);
+	fuse_reply_attr(req, &st, attr_timeout(ll, node));
+}
+
+static struct timespec resolve_time(const struct timespec *ts, bool now)
+{
+	struct timespec t = *ts;
+
+	if (now)
+		clock_gettime(CLOCK_REALTIME, &t);
+	return t;
+}
+
+static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	struct tfs_node *node = node_of(req, ino);
+	struct tfs_setattr sa = {
+		.set_mode = to_set & FUSE_SET_ATTR_MODE,
+		.set_uid = to_set & FUSE_SET_ATTR_UID,
+		.set_gid = to_set & FUSE_SET_ATTR_GID,
+		.set_size = to_set & FUSE_SET_ATTR_SIZE,
+		.set_atime = to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW),
+		.set_mtime = to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW),
+		.mode = st->st_mode,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.size = (uint64_t)st->st_size,
+		.atime = resolve_time(&st->st_atim, to_set & FUSE_SET_ATTR_ATIME_NOW),
+		.mtime = resolve_time(&st->st_mtim, to_set & FUSE_SET_ATTR_MTIME_NOW),
+	};
+	struct tfs_attr a;
+	struct stat out;
+	int rc;
+
+	(void)fi;
+	rc = tfs_setattr(ll->fs, node, &sa, &a);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	to_stat(&a, &out);
+	fuse_reply_attr(req, &out, attr_timeout(ll, node));
+}
+
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct ll *ll = ll_of(req);
+	struct tfs_cred cred = cred_of(req);
+	struct tfs_node *node = NULL;
+	struct tfs_attr a;
+	int rc = tfs_mkdir(ll->fs, node_of(req, parent), name, mode, &cred, &node, &a);
+
+	reply_entry_or_err(req, rc, node, &a);
+}
+
+static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -tfs_rmdir(ll_of(req)->fs, node_of(req, parent), name));
+}
+
+static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -tfs_unlink(ll_of(req)->fs, node_of(req, parent), name));
+}
+
+static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, -tfs_rename(ll_of(req)->fs, node_of(req, parent), name,
+					node_of(req, newparent), newname, flags));
+}
+
+/* Columns are made by writing meta.json, which knows their type; files and
+ * links cannot be made any other way. */
+static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent, (void)name, (void)mode, (void)rdev;
+	fuse_reply_err(req, EPERM);
+}
+
+static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	(void)parent, (void)name, (void)mode, (void)fi;
+	fuse_reply_err(req, EPERM);
+}
+
+static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)parent, (void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino, (void)newparent, (void)newname;
+	fuse_reply_err(req, EPERM);
+}
+
+struct dir_snapshot {
+	struct tfs_dirent *ents;
+	size_t n;
+};
+
+static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_snapshot *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = tfs_readdir(ll_of(req)->fs, node_of(req, ino), &d->ents, &d->n);
+	if (rc < 0) {
+		free(d);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0) {
+		free(d->ents);
+		free(d);
+	}
+}
+
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi, bool plus)
+{
+	struct ll *ll = ll_of(req);
+	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+	char *buf = malloc(size), *p = buf;
+	size_t left = size;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)off; i < d->n; i++) {
+		const struct tfs_dirent *e = &d->ents[i];
+		struct stat st = {.st_ino = e->ino, .st_mode = e->type};
+		size_t len;
+
+		if (!plus) {
+			len = fuse_add_direntry(req, p, left, e->name, &st, (off_t)i + 1);
+		} else if (i < 2) {
+			/* "." and ".." are not looked up: no reference. */
+			struct fuse_entry_param ep = {.attr = st};
+			len = fuse_add_direntry_plus(req, p, left, e->name, &ep, (off_t)i + 1);
+		} else {
+			struct tfs_node *node;
+			struct fuse_entry_param ep;
+			struct tfs_attr a;
+			if (tfs_lookup(ll->fs, node_of(req, ino), e->name, &node, &a) < 0)
+				continue; /* gone since opendir */
+			fill_entry(ll, node, &a, &ep);
+			len = fuse_add_direntry_plus(req, p, left, e->name, &ep, (off_t)i + 1);
+			if (len > left)
+				tfs_forget(ll->fs, node, 1);
+		}
+		if (len > left)
+			break;
+		p += len;
+		left -= len;
+	}
+	fuse_reply_buf(req, buf, size - left);
+	free(buf);
+}
+
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, false);
+}
+
+static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, true);
+}
+
+static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	free(d->ents);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	struct tfs_cred cred = cred_of(req);
+	struct tfs_handle *h;
+	int rc = tfs_open(ll->fs, node_of(req, ino), fi->flags, &cred, &h);
+
+	if (rc == 0) {
+		rc = datapath_open(ll->dp, h, fi);
+		if (rc < 0)
+			tfs_release(ll->fs, h);
+	}
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)
+		tfs_release(ll->fs, h); /* interrupted: no release will come */
+}
+
+static struct tfs_handle *handle_of(struct fuse_file_info *fi)
+{
+	return (struct tfs_handle *)(uintptr_t)fi->fh;
+}
+
+static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	const void *data;
+	size_t n;
+
+	(void)ino;
+	tfs_read(handle_of(fi), (uint64_t)off, size, &data, &n);
+	fuse_reply_buf(req, data, n);
+}
+
+static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	int rc = tfs_write(ll_of(req)->fs, handle_of(fi), (uint64_t)off, buf, size);
+
+	(void)ino;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fuse_reply_err(req, -tfs_flush(ll_of(req)->fs, handle_of(fi)));
+}
+
+static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	tfs_release(ll_of(req)->fs, handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+/* The bytes are memory: there is nothing to make durable. */
+static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino, (void)datasync, (void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct tfs_statfs s;
+	struct statvfs v = {0};
+
+	(void)ino;
+	tfs_statfs(ll_of(req)->fs, &s);
+	v.f_bsize = v.f_frsize = 4096;
+	v.f_blocks = s.limit / 4096;
+	v.f_bfree = v.f_bavail = s.used < s.limit ? (s.limit - s.used) / 4096 : 0;
+	v.f_files = s.tables + s.columns;
+	v.f_ffree = v.f_favail = UINT32_MAX;
+	v.f_namemax = TFS_NAME_MAX;
+	fuse_reply_statfs(req, &v);
+}
+
+const struct fuse_lowlevel_ops tfs_ll_ops = {
+	.init = ll_init,
+	.lookup = ll_lookup,
+	.forget = ll_forget,
+	.forget_multi = ll_forget_multi,
+	.getattr = ll_getattr,
+	.setattr = ll_setattr,
+	.mkdir = ll_mkdir,
+	.rmdir = ll_rmdir,
+	.unlink = ll_unlink,
+	.rename = ll_rename,
+	.mknod = ll_mknod,
+	.create = ll_create,
+	.symlink = ll_symlink,
+	.link = ll_link,
+	.opendir = ll_opendir,
+	.readdir = ll_readdir,
+	.readdirplus = ll_readdirplus,
+	.releasedir = ll_releasedir,
+	.open = ll_open,
+	.read = ll_read,
+	.write = ll_write,
+	.flush = ll_flush,
+	.release = ll_release,
+	.fsync = ll_fsync,
+	.statfs = ll_statfs,
+};
+
+static void hook_inval_inode(void *ctx, struct tfs_node *node)
+{
+	struct ll *ll = ctx;
+	int rc = fuse_lowlevel_notify_inval_inode(ll->se, id_of(ll, node), 0, 0);
+
+	if (rc < 0 && rc != -ENOENT)
+		tfs_log(TFS_LOG_WARNING, "cannot invalidate a cached inode: %s", strerror(-rc));
+}
+
+static void hook_inval_entry(void *ctx, struct tfs_node *dir, const char *name)
+{
+	struct ll *ll = ctx;
+	int rc = fuse_lowlevel_notify_inval_entry(ll->se, id_of(ll, dir), name, strlen(name));
+
+	if (rc < 0 && rc != -ENOENT)
+		tfs_log(TFS_LOG_WARNING, "cannot invalidate cached name '%s': %s", name,
+			strerror(-rc));
+}
+
+static void hook_version_gone(void *ctx, int backing_id)
+{
+	datapath_version_gone(((struct ll *)ctx)->dp, backing_id);
+}
+
+static void hook_data_path(void *ctx, const char **mode, const char **why)
+{
+	struct ll *ll = ctx;
+
+	*mode = datapath_mode(ll->dp);
+	*why = datapath_reason(ll->dp);
+}
+
+void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks)
+{
+	hooks->data_path = hook_data_path;
+	hooks->ctx = ll;
+	hooks->inval_inode = hook_inval_inode;
+	hooks->inval_entry = hook_inval_entry;
+	hooks->version_gone = hook_version_gone;
+}

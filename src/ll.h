@@ -1,0 +1,25 @@
+/* The FUSE low-level handlers: each resolves its node, calls one core
+ * function and replies exactly once. */
+#ifndef TABLEFS_LL_H
+#define TABLEFS_LL_H
+
+#include <fuse_lowlevel.h>
+
+#include "datapath.h"
+#include "fs.h"
+
+struct ll {
+	struct tfs_fs *fs;
+	struct fuse_session *se;
+	struct datapath *dp;
+	double entry_timeout; /* name -> node: the daemon invalidates changes */
+	double attr_timeout; /* attributes of tables and column versions */
+};
+
+/* The operations table passed to fuse_session_new with a struct ll. */
+extern const struct fuse_lowlevel_ops tfs_ll_ops;
+
+/* Core hooks that turn cache invalidations into kernel notifications. */
+void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks);
+
+#endif
