@@ -21,9 +21,12 @@ int datapath_new(bool want_passthrough, struct datapath **out);
 
 void datapath_free(struct datapath *dp);
 
-/* Hooks the session (before it is mounted): passthrough needs to see the
- * INIT and OPEN replies on their way to the kernel. */
-int datapath_attach(struct datapath *dp, struct fuse_session *se);
+/* Hooks the mounted session (before its loop runs): passthrough needs to
+ * see the INIT and OPEN replies on their way to the kernel. */
+int datapath_attach(struct datapath *dp, struct fuse_session *se, const char *mountpoint);
+
+/* The session is ending: bindings die with the connection. */
+void datapath_detach(struct datapath *dp);
 
 /* Called from the init handler: settles the mode from what the kernel offers. */
 void datapath_init(struct datapath *dp, struct fuse_conn_info *conn);
@@ -34,6 +37,9 @@ const char *datapath_reason(const struct datapath *dp);
 
 /* Fills fi for an open of h (cache flags, passthrough binding).  0 or -errno. */
 int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_info *fi);
+
+/* Called once the open reply is sent (or failed): forgets per-reply state. */
+void datapath_open_done(struct datapath *dp);
 
 /* A column version is gone: releases its kernel binding if it had one. */
 void datapath_version_gone(struct datapath *dp, int backing_id);

@@ -339,7 +339,9 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uintptr_t)h;
-	if (fuse_reply_open(req, fi) != 0)
+	rc = fuse_reply_open(req, fi);
+	datapath_open_done(ll->dp);
+	if (rc != 0)
 		tfs_release(ll->fs, h); /* interrupted: no release will come */
 }
 

@@ -140,7 +140,7 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(se, opts.mountpoint) != 0)
 		goto out_signals;
-	if (datapath_attach(ll.dp, se) != 0)
+	if (datapath_attach(ll.dp, se, opts.mountpoint) != 0)
 		goto out_unmount;
 	{
 		char lim[32];
@@ -171,6 +171,7 @@ int main(int argc, char *argv[])
 	tfs_log(TFS_LOG_INFO, "unmounting %s", opts.mountpoint);
 
 out_unmount:
+	datapath_detach(ll.dp);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

@@ -32,8 +32,10 @@ static bool all_space(const char *p, size_t n)
 
 enum tfs_json_state tfs_json_state(const char *buf, size_t len)
 {
-	size_t i = 0, end = 0;
-	int depth = 0;
+	/* Closing brackets still expected, innermost last; deeper nesting
+	 * than this is no schema document. */
+	char expect[64];
+	size_t i = 0, end = 0, depth = 0;
 	bool in_string = false, escaped = false, closed = false;
 	const char *err = NULL;
 	cJSON *v;
@@ -57,8 +59,12 @@ enum tfs_json_state tfs_json_state(const char *buf, size_t len)
 		} else if (c == '"') {
 			in_string = true;
 		} else if (c == '{' || c == '[') {
-			depth++;
+			if (depth == sizeof(expect))
+				return TFS_JSON_INVALID;
+			expect[depth++] = c == '{' ? '}' : ']';
 		} else if (c == '}' || c == ']') {
+			if (expect[depth - 1] != c)
+				return TFS_JSON_INVALID;
 			if (--depth == 0) {
 				closed = true;
 				end = i + 1;
@@ -218,6 +224,7 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, size_t whylen)
 {
 	const cJSON *rows, *cols, *c;
+	const char *end = NULL;
 	cJSON *root;
 	size_t n = 0, i = 0;
 	int rc = -EINVAL;
@@ -227,10 +234,14 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 		WHY("document larger than %u bytes", TFS_DOC_MAX);
 		return -EINVAL;
 	}
-	root = cJSON_ParseWithLength(buf, len);
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!root) {
 		WHY("invalid JSON");
 		return -EINVAL;
+	}
+	if (!all_space(end, len - (size_t)(end - buf))) {
+		WHY("invalid JSON: more after the document");
+		goto out_root;
 	}
 	if (!cJSON_IsObject(root)) {
 		WHY("the document must be a JSON object");

@@ -1,0 +1,36 @@
+/* Kernel FUSE passthrough for libfuse < 3.17.1, which has no API for it.
+ *
+ * libfuse 3.14 lets a session do its I/O on /dev/fuse through custom read
+ * and writev functions, and every reply goes through writev synchronously in
+ * the thread that replies.  So a handler can "arm" the reply it is about to
+ * send, and the shim edits it on its way to the kernel:
+ *  - the INIT reply gets FUSE_INIT_EXT, FUSE_PASSTHROUGH and a stack depth;
+ *  - an OPEN reply gets FOPEN_PASSTHROUGH and the backing id.
+ * Requests pass through the custom read, where the INIT request tells
+ * whether the kernel offers passthrough at all.  Layouts are the kernel's
+ * FUSE ABI (include/uapi/linux/fuse.h, protocol 7.40). */
+#ifndef TABLEFS_PASSTHROUGH_H
+#define TABLEFS_PASSTHROUGH_H
+
+#include <stdbool.h>
+
+#include <fuse_lowlevel.h>
+
+/* Routes the session's /dev/fuse I/O through the shim; call right after
+ * fuse_session_mount().  after_init(ctx) runs once the kernel has taken the
+ * INIT reply, in the thread that sent it.  0 or -errno. */
+int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx);
+
+/* True when the kernel's INIT request offered passthrough. */
+bool pt_shim_kernel_offers(void);
+
+/* The next INIT reply sent by this thread asks for passthrough. */
+void pt_shim_arm_init(unsigned max_stack_depth);
+
+/* The next OPEN reply sent by this thread binds the file to backing_id. */
+void pt_shim_arm_open(int backing_id);
+
+/* Forgets whatever this thread armed (after the reply, sent or not). */
+void pt_shim_disarm(void);
+
+#endif
