@@ -1,0 +1,14 @@
+/* One Check suite per core module; check_main.c runs them all. */
+#ifndef TABLEFS_TEST_SUITES_H
+#define TABLEFS_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *types_suite(void);
+Suite *names_suite(void);
+Suite *mem_suite(void);
+Suite *meta_suite(void);
+Suite *plan_suite(void);
+Suite *store_suite(void);
+
+#endif
