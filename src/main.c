@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ struct options {
 
 #define OPT(t, p) {t, offsetof(struct options, p), 1}
 static const struct fuse_opt option_spec[] = {
-	{"--memory-limit=%s", offsetof(struct options, memory_limit), 0},
+	/* Also matches --memory-limit=SIZE, with the '=' kept: see main. */
 	{"--memory-limit %s", offsetof(struct options, memory_limit), 0},
 	{"memory_limit=%s", offsetof(struct options, memory_limit), 0},
 	OPT("--no-passthrough", no_passthrough),
@@ -113,7 +114,8 @@ int main(int argc, char *argv[])
 	fuse_set_log_func(fuse_log_to_tfs);
 
 	cfg.mem_limit = tfs_mem_default_limit();
-	if (o.memory_limit && tfs_size_parse(o.memory_limit, &cfg.mem_limit) < 0) {
+	if (o.memory_limit &&
+	    tfs_size_parse(o.memory_limit + (o.memory_limit[0] == '='), &cfg.mem_limit) < 0) {
 		fprintf(stderr, "tablefs: invalid --memory-limit '%s' (bytes, K/M/G/T, or N%%)\n",
 			o.memory_limit);
 		ret = 2;
@@ -167,7 +169,8 @@ int main(int argc, char *argv[])
 		ret = fuse_session_loop_mt(se, loop);
 		fuse_loop_cfg_destroy(loop);
 	}
-	ret = ret == 0 ? 0 : 1;
+	/* A signal that ends the loop is a clean stop (the loop returns it). */
+	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ? 0 : 1;
 	tfs_log(TFS_LOG_INFO, "unmounting %s", opts.mountpoint);
 
 out_unmount:
