@@ -1,0 +1,182 @@
+/* tablectl internals: what the command files share.  tablectl reaches the
+ * daemon through the mount alone (plain file calls on meta.json, .status and
+ * the column files), so everything here is also something a user could do by
+ * hand.  Functions returning int give 0 on success and -1 after printing the
+ * one-line error themselves, unless their comment says otherwise. */
+#ifndef TABLEFS_CTL_H
+#define TABLEFS_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "meta.h"
+
+/* Exit statuses: runtime errors and usage errors are told apart for scripts. */
+#define CTL_EXIT_OK    0
+#define CTL_EXIT_FAIL  1
+#define CTL_EXIT_USAGE 2
+
+/* Bytes moved per read or write when streaming column data. */
+#define CTL_CHUNK (4u << 20)
+
+/* The mount point in use (--mount, $TABLEFS_MOUNT or /mnt/tables). */
+extern const char *ctl_mount;
+
+/* One column as read back from a table's meta.json. */
+struct ctl_col {
+	struct tfs_coldef def;
+	char file[TFS_NAME_MAX + 1];
+	uint64_t nbytes;
+};
+
+/* A table as read back from its meta.json. */
+struct ctl_table {
+	char name[TFS_NAME_MAX + 1];
+	uint64_t rows;
+	uint64_t version;
+	size_t ncols;
+	struct ctl_col *cols;
+};
+
+/* A growing string; p is always NUL-terminated once anything was added. */
+struct ctl_str {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+/* Progress of a long copy, drawn on stderr only when it is a terminal. */
+struct ctl_progress {
+	bool on;
+	bool drawn;
+	const char *label;
+	uint64_t total;
+	struct timespec start;
+	struct timespec last;
+};
+
+/* How much of a value to show: head shortens, export keeps every digit. */
+enum ctl_style { CTL_SHORT, CTL_FULL };
+
+/* Prints "tablectl: what: reason" on stderr. */
+void ctl_err(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Builds MOUNT/table[/file] into buf; 0, or -1 (reported) when too long. */
+int ctl_path(char *buf, size_t len, const char *table, const char *file);
+
+/* Checks a table or column name given by the user; 0 or -1 (reported). */
+int ctl_check_name(const char *what, const char *name);
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer.  Returns 0 or a
+ * negative errno, printing nothing, so callers can treat ENOENT specially. */
+int ctl_read_all(const char *path, char **out, size_t *len);
+
+/* Loads TABLE/meta.json into t; free it with ctl_table_free. */
+int ctl_table_load(const char *table, struct ctl_table *t);
+
+/* Releases what ctl_table_load allocated. */
+void ctl_table_free(struct ctl_table *t);
+
+/* Index of the column named name in t, or -1. */
+long ctl_table_find(const struct ctl_table *t, const char *name);
+
+/* 1 when MOUNT/table is a directory, 0 when absent, -1 (reported) on error. */
+int ctl_table_exists(const char *table);
+
+/* Parses MOUNT/.status.  Returns the document, or NULL: with *absent set when
+ * the file does not exist (nothing printed), otherwise after reporting. */
+cJSON *ctl_status_load(bool *absent);
+
+/* Writes one schema document {"rows":..,"columns":[..]} to TABLE/meta.json,
+ * creating the table first when mkdir_first.  On refusal prints the daemon's
+ * reason (the table's last_error in .status) and removes a table this call
+ * created, so a failed command leaves nothing behind. */
+int ctl_schema_apply(const char *what, const char *table, bool mkdir_first, bool has_rows,
+		     uint64_t rows, const struct tfs_coldef *cols, size_t ncols);
+
+/* Reads exactly len bytes at off; -1 (reported) on error or short read. */
+int ctl_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *what);
+
+/* Writes exactly len bytes at off; -1 (reported) on error. */
+int ctl_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *what);
+
+/* Appends formatted text; -1 only when out of memory (not reported). */
+int ctl_str_printf(struct ctl_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends n bytes; -1 only when out of memory (not reported). */
+int ctl_str_add(struct ctl_str *s, const char *p, size_t n);
+
+/* Empties s, keeping its buffer. */
+void ctl_str_clear(struct ctl_str *s);
+
+/* Frees s. */
+void ctl_str_free(struct ctl_str *s);
+
+/* Appends the text of one row of column def (item points at its itemsize
+ * bytes): scalars plainly, vectors as "[a, b, c]". */
+int ctl_format_item(struct ctl_str *s, const struct tfs_coldef *def, const unsigned char *item,
+		    enum ctl_style style);
+
+/* Converts float16 bits to a double (exact). */
+double ctl_half_to_double(uint16_t h);
+
+/* Converts a double to float16 bits, rounding to nearest even. */
+uint16_t ctl_double_to_half(double d);
+
+/* Strips blanks at both ends of s in place; returns the new start. */
+const char *ctl_trim(char *s);
+
+/* Decodes the escapes format writes for bytes (\\ and \xNN) into dst, at
+ * most max bytes (dst NULL: count only); returns the decoded length. */
+size_t ctl_bytes_decode(const char *s, unsigned char *dst, size_t max);
+
+/* Parses ISO-8601 in UTC, YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z], as a
+ * count of unit since the epoch.  Returns 0, or -1 with the reason in why. */
+int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why);
+
+/* Parses one element of type t from text (modified in place) into dst: the
+ * inverse of what format writes in the full style.  Empty means NaN for
+ * floats, NaT for times.  Returns 0, or -1 with the reason in why. */
+int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, const char **why);
+
+/* Starts a progress display of total bytes under label. */
+void ctl_progress_start(struct ctl_progress *p, const char *label, uint64_t total);
+
+/* Redraws when at least 100 ms passed since the last drawing. */
+void ctl_progress_update(struct ctl_progress *p, uint64_t done);
+
+/* Erases the progress line. */
+void ctl_progress_end(struct ctl_progress *p);
+
+/* Reads a table's rows in blocks, every column at once (head, export). */
+struct ctl_scan {
+	const struct ctl_table *t;
+	int *fds;
+	unsigned char **bufs;
+	uint64_t block; /* rows per block */
+	uint64_t first; /* first row in bufs */
+	uint64_t count; /* rows in bufs */
+};
+
+/* Opens every column of t for reading. */
+int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t);
+
+/* Reads the next block of rows below limit; 1 when rows were read, 0 at the
+ * end, -1 (reported) on error. */
+int ctl_scan_next(struct ctl_scan *s, uint64_t limit);
+
+/* Closes the columns and frees the buffers. */
+void ctl_scan_close(struct ctl_scan *s);
+
+/* tablectl import TABLE FILE: .csv or .npy; column names the .npy column. */
+int ctl_import(const char *table, const char *file, const char *column);
+
+/* tablectl export TABLE FILE: .csv (or "-") or .npy; column picks the .npy column. */
+int ctl_export(const char *table, const char *file, const char *column);
+
+#endif

@@ -1,0 +1,797 @@
+/* tablectl: the command line client of tablefs.  It works through the mount
+ * alone with plain file calls, so every command is something a user could do
+ * by hand: mkdir and a write to meta.json create a table, .status tells what
+ * the daemon holds, column files are read and written in place. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "mem.h"
+
+static const char usage_text[] =
+    "Usage: tablectl [--mount DIR] COMMAND [ARGS]\n"
+    "\n"
+    "Manage the tables of a tablefs mount through plain file operations.\n"
+    "\n"
+    "Commands:\n"
+    "  create TABLE [--rows N] COL:TYPE[SHAPE]...\n"
+    "                          create a table (or add columns / set rows), e.g.\n"
+    "                          create trades --rows 1000 price:float64 emb:float32[128]\n"
+    "  ls                      list the tables: rows, columns, memory\n"
+    "  info TABLE              show a table's rows, version and columns\n"
+    "  head TABLE [-n N]       print the first N rows (default 10)\n"
+    "  import TABLE FILE       load a .csv or .npy file (the table is created or\n"
+    "                          resized to the file's rows; new columns are added)\n"
+    "  export TABLE FILE       write the table to a .csv file (or '-' for stdout),\n"
+    "                          or one column to a .npy file\n"
+    "  rm TABLE...             delete tables and all their columns\n"
+    "  status                  memory used and limit, data path, tables\n"
+    "\n"
+    "Options:\n"
+    "  -m, --mount DIR         the tablefs mount (default $TABLEFS_MOUNT, else /mnt/tables)\n"
+    "  -r, --rows N            rows of the table (create)\n"
+    "  -n, --lines N           rows to print (head)\n"
+    "  -c, --column NAME       the column of a .npy file (import, export)\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
+    "float64 datetime64[s|ms|us|ns] timedelta64[s|ms|us|ns] bytesN, or numpy dtype\n"
+    "strings such as <f8 or |S16.  SHAPE is the per-row shape: [128] or [28,28].\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+enum opt_bit { OPT_ROWS = 1, OPT_LINES = 2, OPT_COLUMN = 4 };
+
+struct opts {
+	uint64_t rows;
+	uint64_t lines;
+	const char *column;
+	unsigned seen; /* enum opt_bit */
+};
+
+/* Rows of text cells printed in aligned columns. */
+struct grid {
+	size_t ncols;
+	size_t ncells;
+	size_t cap;
+	char **cells;
+	bool right[16]; /* right-align the first 16 columns when set (numbers) */
+	bool oom;
+};
+
+static void grid_put(struct grid *g, const char *cell)
+{
+	char **nc;
+
+	if (g->ncells == g->cap) {
+		nc = realloc(g->cells, (g->cap ? g->cap * 2 : 64) * sizeof(*nc));
+		if (!nc) {
+			g->oom = true;
+			return;
+		}
+		g->cells = nc;
+		g->cap = g->cap ? g->cap * 2 : 64;
+	}
+	g->cells[g->ncells] = strdup(cell);
+	if (g->cells[g->ncells])
+		g->ncells++;
+	else
+		g->oom = true;
+}
+
+static void grid_putf(struct grid *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void grid_putf(struct grid *g, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	grid_put(g, buf);
+}
+
+static void grid_free(struct grid *g)
+{
+	for (size_t i = 0; i < g->ncells; i++)
+		free(g->cells[i]);
+	free(g->cells);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Prints and frees the grid; two spaces between columns, none trailing. */
+static int grid_flush(struct grid *g)
+{
+	size_t *w = calloc(g->ncols, sizeof(*w)), c, l;
+	bool right;
+	int rc = -1;
+
+	if (!w || g->oom) {
+		ctl_err(NULL, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	for (size_t i = 0; i < g->ncells; i++) {
+		l = strlen(g->cells[i]);
+		if (l > w[i % g->ncols])
+			w[i % g->ncols] = l;
+	}
+	for (size_t i = 0; i < g->ncells; i++) {
+		c = i % g->ncols;
+		right = c < 16 && g->right[c];
+		if (c == g->ncols - 1 && !right)
+			printf("%s\n", g->cells[i]);
+		else
+			printf(right ? "%*s%s" : "%-*s%s", (int)w[c], g->cells[i],
+			       c == g->ncols - 1 ? "\n" : "  ");
+	}
+	rc = 0;
+out:
+	grid_free(g);
+	free(w);
+	return rc;
+}
+
+static uint64_t json_num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+static const char *json_str(const cJSON *obj, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* A column spec "name:type[shape]": a trailing [..] of digits and commas is
+ * the shape; any other bracket belongs to the type, as in datetime64[ns]. */
+static int parse_colspec(const char *spec, struct tfs_coldef *def)
+{
+	char why[TFS_WHY_MAX], type[TFS_TYPE_STR_MAX * 2];
+	const char *colon = strchr(spec, ':'), *open = NULL, *p;
+	size_t tlen, nlen;
+
+	memset(def, 0, sizeof(*def));
+	nlen = colon ? (size_t)(colon - spec) : 0;
+	if (!colon || nlen > TFS_NAME_MAX) {
+		ctl_err(spec,
+			colon ? "column name too long" : "expected NAME:TYPE, e.g. price:float64");
+		return -1;
+	}
+	memcpy(def->name, spec, nlen);
+	def->name[nlen] = '\0';
+	if (ctl_check_name("create", def->name))
+		return -1;
+	tlen = strlen(colon + 1);
+	if (tlen && colon[tlen] == ']')
+		open = strrchr(colon + 1, '[');
+	if (open && strspn(open + 1, "0123456789, ") != (size_t)(colon + tlen - open - 1))
+		open = NULL;
+	if (open)
+		tlen = (size_t)(open - colon - 1);
+	if (tlen >= sizeof(type)) {
+		ctl_err(spec, "type too long");
+		return -1;
+	}
+	memcpy(type, colon + 1, tlen);
+	type[tlen] = '\0';
+	if (tfs_type_parse(type, &def->type, why, sizeof(why)) != 0) {
+		ctl_err(spec, "%s", why);
+		return -1;
+	}
+	def->itemsize = def->type.size;
+	for (p = open ? open + 1 : NULL; p && *p != ']';) {
+		char *end;
+		unsigned long long v;
+
+		while (*p == ' ')
+			p++;
+		if (*p == ']' && def->ndim == 0)
+			break;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (end == p || errno || v == 0 || def->ndim == TFS_MAX_DIMS) {
+			ctl_err(spec,
+				def->ndim == TFS_MAX_DIMS
+				    ? "more than %d dimensions"
+				    : "bad shape: dimensions are integers >= 1",
+				TFS_MAX_DIMS);
+			return -1;
+		}
+		def->shape[def->ndim++] = v;
+		if (v > TFS_ITEMSIZE_MAX || (def->itemsize *= v) > TFS_ITEMSIZE_MAX) {
+			ctl_err(spec, "row too large (over %" PRIu64 " bytes)", TFS_ITEMSIZE_MAX);
+			return -1;
+		}
+		for (p = end; *p == ' '; p++)
+			;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int cmd_create(char **args, int nargs, const struct opts *o)
+{
+	struct tfs_coldef *defs = calloc((size_t)nargs, sizeof(*defs));
+	int rc = -1;
+
+	if (!defs) {
+		ctl_err("create", "%s", strerror(ENOMEM));
+		return -1;
+	}
+	/* Everything is checked here first, so bad input changes nothing. */
+	if (ctl_check_name("create", args[0]))
+		goto out;
+	for (int i = 1; i < nargs; i++) {
+		if (parse_colspec(args[i], &defs[i - 1]))
+			goto out;
+		for (int j = 1; j < i; j++) {
+			if (strcmp(defs[j - 1].name, defs[i - 1].name) == 0) {
+				ctl_err("create", "column '%s' given twice", defs[i - 1].name);
+				goto out;
+			}
+		}
+	}
+	rc = ctl_schema_apply(args[0], args[0], true, o->seen & OPT_ROWS, o->rows, defs,
+			      (size_t)nargs - 1);
+out:
+	free(defs);
+	return rc;
+}
+
+struct ls_row {
+	char name[TFS_NAME_MAX + 1];
+	uint64_t rows, ncols, bytes;
+};
+
+static int ls_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ls_row *)a)->name, ((const struct ls_row *)b)->name);
+}
+
+/* Without .status (not a tablefs mount, or an older daemon) the tables are
+ * the directories that hold a meta.json. */
+static int ls_scan_dirs(struct ls_row **rows, size_t *n)
+{
+	char path[4096];
+	struct ctl_table t;
+	struct dirent *de;
+	struct ls_row *r;
+	DIR *d = opendir(ctl_mount);
+
+	if (!d) {
+		ctl_err(ctl_mount, "%s", strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || tfs_name_check(de->d_name, NULL, 0) ||
+		    ctl_path(path, sizeof(path), de->d_name, "meta.json") || access(path, F_OK))
+			continue;
+		if (ctl_table_load(de->d_name, &t))
+			continue;
+		r = realloc(*rows, (*n + 1) * sizeof(**rows));
+		if (!r) {
+			ctl_table_free(&t);
+			closedir(d);
+			ctl_err(NULL, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		*rows = r;
+		r += (*n)++;
+		snprintf(r->name, sizeof(r->name), "%s", t.name);
+		r->rows = t.rows;
+		r->ncols = t.ncols;
+		r->bytes = 0;
+		for (size_t i = 0; i < t.ncols; i++)
+			r->bytes += tfs_mem_charge(t.cols[i].nbytes);
+		ctl_table_free(&t);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The tables as .status reports them, sorted by name. */
+static int table_rows(cJSON *st, struct ls_row **rows, size_t *n)
+{
+	const cJSON *tables = cJSON_GetObjectItemCaseSensitive(st, "tables"), *t;
+	size_t i = 0;
+
+	*rows = NULL;
+	*n = 0;
+	if (!st)
+		return ls_scan_dirs(rows, n);
+	*rows = calloc((size_t)cJSON_GetArraySize(tables) + 1, sizeof(**rows));
+	if (!*rows) {
+		ctl_err(NULL, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	cJSON_ArrayForEach(t, tables)
+	{
+		snprintf((*rows)[i].name, sizeof((*rows)[i].name), "%s", json_str(t, "name", "?"));
+		(*rows)[i].rows = json_num(t, "rows");
+		(*rows)[i].ncols = json_num(t, "columns");
+		(*rows)[i].bytes = json_num(t, "bytes");
+		i++;
+	}
+	*n = i;
+	return 0;
+}
+
+static int print_tables(cJSON *st, const char *size_header)
+{
+	struct grid g = {.ncols = 4, .right = {false, true, true, true}};
+	struct ls_row *rows;
+	char size[32];
+	size_t n;
+
+	if (table_rows(st, &rows, &n))
+		return -1;
+	qsort(rows, n, sizeof(*rows), ls_cmp);
+	grid_put(&g, "NAME");
+	grid_put(&g, "ROWS");
+	grid_put(&g, "COLUMNS");
+	grid_put(&g, size_header);
+	for (size_t i = 0; i < n; i++) {
+		tfs_size_format(rows[i].bytes, size, sizeof(size));
+		grid_put(&g, rows[i].name);
+		grid_putf(&g, "%" PRIu64, rows[i].rows);
+		grid_putf(&g, "%" PRIu64, rows[i].ncols);
+		grid_put(&g, size);
+	}
+	free(rows);
+	return grid_flush(&g);
+}
+
+static int cmd_ls(char **args, int nargs, const struct opts *o)
+{
+	bool absent;
+	cJSON *st = ctl_status_load(&absent);
+	int rc;
+
+	(void)args, (void)nargs, (void)o;
+	if (!st && !absent)
+		return -1;
+	rc = print_tables(st, "SIZE");
+	cJSON_Delete(st);
+	return rc;
+}
+
+static void shape_text(const struct tfs_coldef *d, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "[");
+
+	for (unsigned i = 0; i < d->ndim && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%" PRIu64, i ? ", " : "",
+					d->shape[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, "]");
+}
+
+static int cmd_info(char **args, int nargs, const struct opts *o)
+{
+	struct grid g = {.ncols = 5, .right = {false, false, false, false, true}};
+	char type[TFS_TYPE_STR_MAX], dtype[TFS_TYPE_STR_MAX], shape[200], size[32];
+	struct ctl_table t;
+	uint64_t total = 0;
+
+	(void)nargs, (void)o;
+	if (ctl_table_load(args[0], &t))
+		return -1;
+	for (size_t i = 0; i < t.ncols; i++)
+		total += t.cols[i].nbytes;
+	tfs_size_format(total, size, sizeof(size));
+	printf("table:    %s\nrows:     %" PRIu64 "\nversion:  %" PRIu64 "\n"
+	       "columns:  %zu (%s)\n",
+	       t.name, t.rows, t.version, t.ncols, size);
+	if (t.ncols) {
+		putchar('\n');
+		grid_put(&g, "NAME");
+		grid_put(&g, "TYPE");
+		grid_put(&g, "DTYPE");
+		grid_put(&g, "SHAPE");
+		grid_put(&g, "BYTES");
+	}
+	for (size_t i = 0; i < t.ncols; i++) {
+		tfs_type_name(&t.cols[i].def.type, type, sizeof(type));
+		tfs_type_dtype(&t.cols[i].def.type, dtype, sizeof(dtype));
+		shape_text(&t.cols[i].def, shape, sizeof(shape));
+		grid_put(&g, t.cols[i].def.name);
+		grid_put(&g, type);
+		grid_put(&g, dtype);
+		grid_put(&g, shape);
+		grid_putf(&g, "%" PRIu64, t.cols[i].nbytes);
+	}
+	ctl_table_free(&t);
+	return grid_flush(&g);
+}
+
+/* The block reader of head, shared with export: each block holds the same
+ * rows of every column, read with pread in about CTL_CHUNK bytes. */
+int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t)
+{
+	char path[4096];
+	uint64_t widest = 1;
+	size_t n = t->ncols ? t->ncols : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	s->fds = malloc(n * sizeof(*s->fds));
+	s->bufs = calloc(n, sizeof(*s->bufs));
+	if (!s->fds || !s->bufs)
+		goto out_nomem;
+	for (size_t i = 0; i < t->ncols; i++) {
+		s->fds[i] = -1;
+		if (t->cols[i].def.itemsize > widest)
+			widest = t->cols[i].def.itemsize;
+	}
+	/* Blocks of about CTL_CHUNK bytes for the widest column. */
+	s->block = CTL_CHUNK / widest ? CTL_CHUNK / widest : 1;
+	for (size_t i = 0; i < t->ncols; i++) {
+		s->bufs[i] =
+		    malloc(s->block * (t->cols[i].def.itemsize ? t->cols[i].def.itemsize : 1));
+		if (!s->bufs[i])
+			goto out_nomem;
+		if (ctl_path(path, sizeof(path), t->name, t->cols[i].file))
+			goto out_close;
+		s->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (s->fds[i] < 0) {
+			ctl_err(path, "%s", strerror(errno));
+			goto out_close;
+		}
+	}
+	return 0;
+
+out_nomem:
+	ctl_err(t->name, "%s", strerror(ENOMEM));
+out_close:
+	ctl_scan_close(s);
+	return -1;
+}
+
+int ctl_scan_next(struct ctl_scan *s, uint64_t limit)
+{
+	const struct ctl_col *c;
+
+	s->first += s->count;
+	s->count = 0;
+	if (limit > s->t->rows)
+		limit = s->t->rows;
+	if (s->first >= limit)
+		return 0;
+	s->count = limit - s->first < s->block ? limit - s->first : s->block;
+	for (size_t i = 0; i < s->t->ncols; i++) {
+		c = &s->t->cols[i];
+		if (ctl_pread_full(s->fds[i], s->bufs[i], s->count * c->def.itemsize,
+				   s->first * c->def.itemsize, c->def.name))
+			return -1;
+	}
+	return 1;
+}
+
+void ctl_scan_close(struct ctl_scan *s)
+{
+	for (size_t i = 0; s->t && i < s->t->ncols; i++) {
+		if (s->fds && s->fds[i] >= 0)
+			close(s->fds[i]);
+		if (s->bufs)
+			free(s->bufs[i]);
+	}
+	free(s->fds);
+	free(s->bufs);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmd_head(char **args, int nargs, const struct opts *o)
+{
+	uint64_t limit = o->seen & OPT_LINES ? o->lines : 10;
+	struct ctl_str cell = {0};
+	struct grid g = {0};
+	struct ctl_scan scan;
+	struct ctl_table t;
+	enum tfs_kind k;
+	int rc = -1, more;
+
+	(void)nargs;
+	if (ctl_table_load(args[0], &t))
+		return -1;
+	if (!t.ncols)
+		goto out_table;
+	g.ncols = t.ncols;
+	for (size_t i = 0; i < t.ncols && i < 16; i++) {
+		k = t.cols[i].def.type.kind;
+		g.right[i] =
+		    t.cols[i].def.ndim == 0 && k != TFS_BYTES && k != TFS_BOOL && k != TFS_DATETIME;
+	}
+	for (size_t i = 0; i < t.ncols; i++)
+		grid_put(&g, t.cols[i].def.name);
+	if (ctl_scan_open(&scan, &t))
+		goto out_grid;
+	while ((more = ctl_scan_next(&scan, limit)) > 0) {
+		for (uint64_t r = 0; r < scan.count; r++) {
+			for (size_t i = 0; i < t.ncols; i++) {
+				ctl_str_clear(&cell);
+				if (ctl_format_item(&cell, &t.cols[i].def,
+						    scan.bufs[i] + r * t.cols[i].def.itemsize,
+						    CTL_SHORT))
+					g.oom = true;
+				grid_put(&g, cell.p ? cell.p : "");
+			}
+		}
+	}
+	ctl_scan_close(&scan);
+	if (more < 0)
+		goto out_grid;
+	rc = grid_flush(&g);
+	goto out_table;
+
+out_grid:
+	grid_free(&g); /* nothing printed on error */
+out_table:
+	if (!t.ncols)
+		rc = 0;
+	ctl_str_free(&cell);
+	ctl_table_free(&t);
+	return rc;
+}
+
+static int names_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Like rm -r: columns first, then the directory.  The names are collected
+ * before unlinking so deletions cannot disturb the directory stream; dotted
+ * names (meta.json, derived views) go last and may refuse, as the daemon
+ * drops them with the table. */
+static int remove_table(const char *table)
+{
+	char dir[4096], path[4096];
+	char **names = NULL, **nn;
+	size_t n = 0, i;
+	struct dirent *de;
+	int rc = -1;
+	DIR *d;
+
+	if (ctl_check_name("rm", table) || ctl_path(dir, sizeof(dir), table, NULL))
+		return -1;
+	d = opendir(dir);
+	if (!d) {
+		ctl_err(table, "%s", errno == ENOENT ? "no such table" : strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		nn = realloc(names, (n + 1) * sizeof(*names));
+		if (!nn || !(nn[n] = strdup(de->d_name))) {
+			names = nn ? nn : names;
+			ctl_err(table, "%s", strerror(ENOMEM));
+			goto out;
+		}
+		names = nn;
+		n++;
+	}
+	qsort(names, n, sizeof(*names), names_cmp);
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			bool dotted = strchr(names[i], '.') != NULL;
+
+			if (dotted != (pass == 1) || ctl_path(path, sizeof(path), table, names[i]))
+				continue;
+			if (unlink(path) != 0 && !dotted && errno != ENOENT) {
+				ctl_err(path, "%s", strerror(errno));
+				goto out;
+			}
+		}
+	}
+	if (rmdir(dir) != 0) {
+		ctl_err(table, "%s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static int cmd_rm(char **args, int nargs, const struct opts *o)
+{
+	int rc = 0;
+
+	(void)o;
+	for (int i = 0; i < nargs; i++)
+		if (remove_table(args[i]))
+			rc = -1;
+	return rc;
+}
+
+static int cmd_status(char **args, int nargs, const struct opts *o)
+{
+	const cJSON *mem;
+	char used[32], limit[32];
+	uint64_t u, l;
+	bool absent;
+	cJSON *st = ctl_status_load(&absent);
+	int rc;
+
+	(void)args, (void)nargs, (void)o;
+	if (!st) {
+		if (absent)
+			ctl_err(ctl_mount, "not a tablefs mount (no .status)");
+		return -1;
+	}
+	mem = cJSON_GetObjectItemCaseSensitive(st, "memory");
+	u = json_num(mem, "used");
+	l = json_num(mem, "limit");
+	tfs_size_format(u, used, sizeof(used));
+	tfs_size_format(l, limit, sizeof(limit));
+	printf("mount:      %s (tablefs %s)\n", ctl_mount, json_str(st, "version", "?"));
+	printf("memory:     %s used of %s (%.1f%%)\n", used, limit,
+	       l ? 100.0 * (double)u / (double)l : 0.0);
+	printf("data path:  %s", json_str(st, "data_path", "unknown"));
+	if (*json_str(st, "data_path_reason", ""))
+		printf(" (%s)", json_str(st, "data_path_reason", ""));
+	putchar('\n');
+	if (json_num(st, "internal_errors"))
+		printf("internal errors: %" PRIu64 " (see the daemon's log)\n",
+		       json_num(st, "internal_errors"));
+	printf("tables:     %d\n\n",
+	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "tables")));
+	rc = print_tables(st, "MEMORY");
+	cJSON_Delete(st);
+	return rc;
+}
+
+static int cmd_import(char **args, int nargs, const struct opts *o)
+{
+	(void)nargs;
+	return ctl_import(args[0], args[1], o->column);
+}
+
+static int cmd_export(char **args, int nargs, const struct opts *o)
+{
+	(void)nargs;
+	return ctl_export(args[0], args[1], o->column);
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(char **args, int nargs, const struct opts *o);
+	int min, max;  /* operands; max -1: any number */
+	unsigned opts; /* enum opt_bit allowed */
+} commands[] = {
+    {"create", cmd_create, 1, -1, OPT_ROWS},
+    {"ls", cmd_ls, 0, 0, 0},
+    {"info", cmd_info, 1, 1, 0},
+    {"head", cmd_head, 1, 1, OPT_LINES},
+    {"import", cmd_import, 2, 2, OPT_COLUMN},
+    {"export", cmd_export, 2, 2, OPT_COLUMN},
+    {"rm", cmd_rm, 1, -1, 0},
+    {"status", cmd_status, 0, 0, 0},
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tablectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tablectl --help' for more information.\n", stderr);
+	return CTL_EXIT_USAGE;
+}
+
+static int parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"mount", required_argument, NULL, 'm'},
+	    {"rows", required_argument, NULL, 'r'},
+	    {"lines", required_argument, NULL, 'n'},
+	    {"column", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct command *cmd = NULL;
+	struct opts o = {0};
+	const char *env = getenv("TABLEFS_MOUNT");
+	struct stat st;
+	int c, nargs, rc;
+
+	if (env && *env)
+		ctl_mount = env;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:r:n:c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			ctl_mount = optarg;
+			break;
+		case 'r':
+			if (parse_count(optarg, &o.rows))
+				return usage_error("--rows needs a row count, not '%s'", optarg);
+			o.seen |= OPT_ROWS;
+			break;
+		case 'n':
+			if (parse_count(optarg, &o.lines))
+				return usage_error("-n needs a row count, not '%s'", optarg);
+			o.seen |= OPT_LINES;
+			break;
+		case 'c':
+			o.column = optarg;
+			o.seen |= OPT_COLUMN;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("tablectl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return CTL_EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	if (!strcmp(argv[optind], "help")) {
+		fputs(usage_text, stdout);
+		return CTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd)
+		return usage_error("unknown command '%s'", argv[optind]);
+	nargs = argc - optind - 1;
+	if (nargs < cmd->min || (cmd->max >= 0 && nargs > cmd->max))
+		return usage_error(
+		    nargs < cmd->min ? "%s: missing operand" : "%s: too many operands", cmd->name);
+	if (o.seen & ~cmd->opts)
+		return usage_error("%s: option not valid for this command", cmd->name);
+	errno = 0;
+	if (stat(ctl_mount, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		ctl_err(ctl_mount, "%s", errno ? strerror(errno) : "not a directory");
+		return CTL_EXIT_FAIL;
+	}
+	rc = cmd->run(argv + optind + 1, nargs, &o);
+	/* A full disk or closed pipe on stdout is a failure too. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (!rc)
+			ctl_err("write error", "%s", strerror(errno ? errno : EIO));
+		rc = -1;
+	}
+	return rc ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
