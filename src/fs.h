@@ -144,7 +144,8 @@ int tfs_handle_fd(const struct tfs_handle *h);
 int *tfs_handle_backing(struct tfs_handle *h);
 
 /* Points *data at up to size bytes at off (fewer at the end, none past it). */
-int tfs_read(struct tfs_handle *h, uint64_t off, size_t size, const void **data, size_t *n);
+int tfs_read(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, size_t size, const void **data,
+	     size_t *n);
 
 /* Writes into a column (inside it only: -EPERM past the end) or appends to
  * the document being written to meta.json, applying it as soon as it is a

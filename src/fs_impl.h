@@ -25,6 +25,7 @@
 #define TABLEFS_FS_IMPL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "fs.h"
 #include "store.h"
@@ -78,6 +79,8 @@ struct tfs_fs {
 	uint64_t next_ino; /* lock */
 	struct tfs_node *versions; /* every live column version; lock */
 	struct table *all_tables; /* every table not yet freed; lock */
+	/* Column I/O the daemon served itself (none under passthrough). */
+	atomic_uint_fast64_t reads, read_bytes, writes, write_bytes;
 };
 
 /* Pins collected under the lock and released after it, with the kernel

@@ -91,6 +91,15 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
 	}
 	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
+	/* Column reads and writes the daemon served itself: under
+	 * passthrough the kernel serves them all and these stay 0. */
+	cJSON *io = cJSON_AddObjectToObject(root, "served_io");
+	if (io) {
+		cJSON_AddNumberToObject(io, "reads", (double)atomic_load(&fs->reads));
+		cJSON_AddNumberToObject(io, "read_bytes", (double)atomic_load(&fs->read_bytes));
+		cJSON_AddNumberToObject(io, "writes", (double)atomic_load(&fs->writes));
+		cJSON_AddNumberToObject(io, "write_bytes", (double)atomic_load(&fs->write_bytes));
+	}
 	tables = cJSON_AddArrayToObject(root, "tables");
 	if (tables)
 		twalk_r(fs->tables, status_table, tables);
@@ -174,7 +183,8 @@ int *tfs_handle_backing(struct tfs_handle *h)
 	return &h->node->backing_id;
 }
 
-int tfs_read(struct tfs_handle *h, uint64_t off, size_t size, const void **data, size_t *n)
+int tfs_read(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, size_t size, const void **data,
+	     size_t *n)
 {
 	const char *base;
 	uint64_t len;
@@ -193,6 +203,10 @@ int tfs_read(struct tfs_handle *h, uint64_t off, size_t size, const void **data,
 	}
 	*data = base + off;
 	*n = size < len - off ? size : (size_t)(len - off);
+	if (h->node->kind == TFS_N_COLUMN) {
+		atomic_fetch_add(&fs->reads, 1);
+		atomic_fetch_add(&fs->read_bytes, *n);
+	}
 	return 0;
 }
 
@@ -247,6 +261,8 @@ int tfs_write(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, const void 
 			return -EPERM;
 		if (size)
 			memcpy((char *)v->store.map + off, buf, size);
+		atomic_fetch_add(&fs->writes, 1);
+		atomic_fetch_add(&fs->write_bytes, size);
 		return 0;
 	case TFS_N_META:
 		return meta_write(fs, h, buf, size);

@@ -357,7 +357,7 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t n;
 
 	(void)ino;
-	tfs_read(handle_of(fi), (uint64_t)off, size, &data, &n);
+	tfs_read(ll_of(req)->fs, handle_of(fi), (uint64_t)off, size, &data, &n);
 	fuse_reply_buf(req, data, n);
 }
 
