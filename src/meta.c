@@ -22,6 +22,16 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* JSON text holds no raw control characters but these; cJSON would take
+ * any of them (even NUL) for white space. */
+static bool has_control(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 && !is_space(p[i]))
+			return true;
+	return false;
+}
+
 static bool all_space(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -40,6 +50,8 @@ enum tfs_json_state tfs_json_state(const char *buf, size_t len)
 	const char *err = NULL;
 	cJSON *v;
 
+	if (has_control(buf, len))
+		return TFS_JSON_INVALID;
 	while (i < len && is_space(buf[i]))
 		i++;
 	if (i == len)
@@ -232,6 +244,10 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 	memset(doc, 0, sizeof(*doc));
 	if (len > TFS_DOC_MAX) {
 		WHY("document larger than %u bytes", TFS_DOC_MAX);
+		return -EINVAL;
+	}
+	if (has_control(buf, len)) {
+		WHY("invalid JSON: control character");
 		return -EINVAL;
 	}
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
