@@ -63,6 +63,8 @@ struct ctl_progress {
 /* How much of a value to show: head shortens, export keeps every digit. */
 enum ctl_style { CTL_SHORT, CTL_FULL };
 
+/* ---- ctl_util.c: paths, tables, the lock protocol, buffers, progress ---- */
+
 /* Prints "tablectl: what: reason" on stderr. */
 void ctl_err(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -92,14 +94,61 @@ int ctl_table_exists(const char *table);
  * the file does not exist (nothing printed), otherwise after reporting. */
 cJSON *ctl_status_load(bool *absent);
 
-/* Writes one schema document {"rows":..,"columns":[..]} to TABLE/meta.json,
- * creating the table first when mkdir_first.  On refusal prints the daemon's
- * reason (the table's last_error in .status) and removes a table this call
- * created, so a failed command leaves nothing behind. */
-int ctl_schema_apply(const char *what, const char *table, bool mkdir_first, bool has_rows,
-		     uint64_t rows, const struct tfs_coldef *cols, size_t ncols);
+/* Whether ctl_schema_apply creates the table directory first. */
+enum ctl_mkdir {
+	CTL_MKDIR_NO,	/* the table exists */
+	CTL_MKDIR_MAY,	/* create it unless it exists (tablectl create) */
+	CTL_MKDIR_MUST, /* create it; it existing means someone else was faster */
+};
 
-/* Reads exactly len bytes at off; -1 (reported) on error or short read. */
+/* Writes one schema document {"rows":..,"columns":[..]} to TABLE/meta.json,
+ * creating the table first as mk says.  The write happens under an exclusive
+ * flock on meta.json: the caller's when lock points at one (>= 0), else one
+ * taken here and, when lock is not NULL, handed back in *lock so the caller
+ * can write the data under it.  On refusal prints the daemon's reason (the
+ * table's last_error in .status) and removes a table this call created, so
+ * a failed command leaves nothing behind. */
+int ctl_schema_apply(const char *what, const char *table, enum ctl_mkdir mk, bool has_rows,
+		     uint64_t rows, const struct tfs_coldef *cols, size_t ncols, int *lock);
+
+/* The reader/writer protocol of tablectl: a command that changes a table
+ * (create, import, rm) holds flock(LOCK_EX) on a read-only descriptor of its
+ * meta.json while it does; one that reads several columns (head, export)
+ * holds LOCK_SH and checks that meta.json's version did not move.  Opens
+ * TABLE/meta.json and takes op (LOCK_SH or LOCK_EX) on it, waiting as long
+ * as it takes; returns the descriptor to close when done, or -1 (reported). */
+int ctl_table_lock(const char *what, const char *table, int op);
+
+/* Reads the version in TABLE/meta.json now; 0 or -1 (reported). */
+int ctl_table_version(const char *table, uint64_t *version);
+
+/* Returned by a table reader when what it read looked changed (a column
+ * gone or shorter than its table), nothing reported: ctl_table_read then
+ * tells from the version whether to read again. */
+#define CTL_CHANGED (-2)
+
+/* Times ctl_table_read reads again after the table changed under it. */
+#define CTL_RETRIES 3
+
+/* Reads TABLE consistently: loads it under LOCK_SH and calls reader(t, arg,
+ * attempt); when meta.json's version moved meanwhile (a writer that ignores
+ * the protocol), loads it again and calls reader again, up to CTL_RETRIES
+ * times.  reader returns 0, -1 (reported) or CTL_CHANGED; it must start over
+ * on every call and leave its output to the caller, or refuse (-1) when it
+ * cannot take back what an earlier attempt already wrote. */
+int ctl_table_read(const char *what, const char *table,
+		   int (*reader)(const struct ctl_table *t, void *arg, int attempt), void *arg);
+
+/* Copies the table's last_error from the .status document (NULL allowed)
+ * into buf: true when there is one, false (buf untouched) when it is null. */
+bool ctl_last_error(cJSON *status, const char *table, char *buf, size_t len);
+
+/* A table keeps columns an imported file does not name only if its rows
+ * stay: 0, or -1 (reported) when the file's rows differ. */
+int ctl_rows_check(const struct ctl_table *t, uint64_t rows, size_t named);
+
+/* Reads exactly len bytes at off; -1 on error or short read, reported
+ * unless what is NULL (then errno tells, ENODATA for a short read). */
 int ctl_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *what);
 
 /* Writes exactly len bytes at off; -1 (reported) on error. */
@@ -116,6 +165,17 @@ void ctl_str_clear(struct ctl_str *s);
 
 /* Frees s. */
 void ctl_str_free(struct ctl_str *s);
+
+/* Starts a progress display of total bytes under label. */
+void ctl_progress_start(struct ctl_progress *p, const char *label, uint64_t total);
+
+/* Redraws when at least 100 ms passed since the last drawing. */
+void ctl_progress_update(struct ctl_progress *p, uint64_t done);
+
+/* Erases the progress line. */
+void ctl_progress_end(struct ctl_progress *p);
+
+/* ---- ctl_value.c: item bytes to text and back ---- */
 
 /* Appends the text of one row of column def (item points at its itemsize
  * bytes): scalars plainly, vectors as "[a, b, c]". */
@@ -144,14 +204,12 @@ int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why
  * floats, NaT for times.  Returns 0, or -1 with the reason in why. */
 int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, const char **why);
 
-/* Starts a progress display of total bytes under label. */
-void ctl_progress_start(struct ctl_progress *p, const char *label, uint64_t total);
+/* Parses one row of column def from text (modified in place) into dst: a
+ * scalar, or "[a, b, c]" with exactly the shape's element count; the inverse
+ * of ctl_format_item.  Returns 0, or -1 with the reason in why. */
+int ctl_parse_item(const struct tfs_coldef *def, char *text, unsigned char *dst, const char **why);
 
-/* Redraws when at least 100 ms passed since the last drawing. */
-void ctl_progress_update(struct ctl_progress *p, uint64_t done);
-
-/* Erases the progress line. */
-void ctl_progress_end(struct ctl_progress *p);
+/* ---- ctl_io.c: the block reader of head and export ---- */
 
 /* Reads a table's rows in blocks, every column at once (head, export). */
 struct ctl_scan {
@@ -163,20 +221,31 @@ struct ctl_scan {
 	uint64_t count; /* rows in bufs */
 };
 
-/* Opens every column of t for reading. */
+/* Opens every column of t for reading: 0, -1 (reported), or CTL_CHANGED
+ * when a column is gone. */
 int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t);
 
 /* Reads the next block of rows below limit; 1 when rows were read, 0 at the
- * end, -1 (reported) on error. */
+ * end, -1 (reported) on error, CTL_CHANGED when a column is short. */
 int ctl_scan_next(struct ctl_scan *s, uint64_t limit);
 
 /* Closes the columns and frees the buffers. */
 void ctl_scan_close(struct ctl_scan *s);
+
+/* ---- ctl_io.c and ctl_npy.c: import and export ---- */
 
 /* tablectl import TABLE FILE: .csv or .npy; column names the .npy column. */
 int ctl_import(const char *table, const char *file, const char *column);
 
 /* tablectl export TABLE FILE: .csv (or "-") or .npy; column picks the .npy column. */
 int ctl_export(const char *table, const char *file, const char *column);
+
+/* Imports a .npy file as one column (named column, else the file's base
+ * name) of table, created or resized to the file's rows. */
+int ctl_import_npy(const char *table, const char *path, const char *column);
+
+/* Exports column c of t to a .npy file; a table reader for ctl_table_read:
+ * 0, -1 (reported) or CTL_CHANGED. */
+int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const char *file);
 
 #endif

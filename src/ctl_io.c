@@ -1,16 +1,16 @@
-/* tablectl import and export: CSV and .npy files to and from column files.
- * Files are streamed, never held in memory: CSV import reads its file twice
- * (check and infer types, then convert and write), so bad input is found
- * before the table is touched. */
+/* tablectl import and export of CSV files, and the choice between CSV and
+ * .npy (ctl_npy.c).  Files are streamed, never held in memory: CSV import
+ * reads its file twice (check and infer types, then convert and write), so
+ * bad input is found before the table is touched. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,42 +31,90 @@ static enum file_kind file_kind(const char *path)
 	return FILE_UNKNOWN;
 }
 
-/* ---- values ---------------------------------------------------------- */
+/* ---- reading a table in blocks ------------------------------------- */
 
-/* One row of a column: a scalar, or a list "[a, b, c]" of exactly
- * product(shape) elements; inner brackets are ignored.  Numbers may also be
- * separated by blanks as numpy prints them; bytes elements only by commas,
- * so that empty strings survive (export escapes commas inside them). */
-static int parse_item(const struct tfs_coldef *def, char *text, unsigned char *dst,
-		      const char **why)
+/* The block reader of export, shared with head: each block holds the same
+ * rows of every column, read with pread in about CTL_CHUNK bytes. */
+int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t)
 {
-	uint64_t n = def->itemsize / def->type.size, i = 0;
-	const char *seps = def->type.kind == TFS_BYTES ? "," : "[], \t";
-	char *p = text, *q = text, *tok, last;
+	char path[4096];
+	uint64_t widest = 1;
+	size_t n = t->ncols ? t->ncols : 1;
 
-	if (def->ndim == 0)
-		return ctl_parse_scalar(&def->type, text, dst, why);
-	if (def->type.kind == TFS_BYTES) {
-		for (; *p; p++)
-			if (*p != '[' && *p != ']')
-				*q++ = *p;
-		*q = '\0';
-		p = text;
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	s->fds = malloc(n * sizeof(*s->fds));
+	s->bufs = calloc(n, sizeof(*s->bufs));
+	if (!s->fds || !s->bufs)
+		goto out_nomem;
+	for (size_t i = 0; i < t->ncols; i++) {
+		s->fds[i] = -1;
+		if (t->cols[i].def.itemsize > widest)
+			widest = t->cols[i].def.itemsize;
 	}
-	do {
-		if (def->type.kind != TFS_BYTES && !*(p += strspn(p, seps)))
-			break;
-		tok = p;
-		p += strcspn(p, seps);
-		last = *p;
-		*p++ = '\0';
-		*why = "wrong number of elements for the column's shape";
-		if (i == n || ctl_parse_scalar(&def->type, (char *)ctl_trim(tok),
-					       dst + i++ * def->type.size, why))
+	/* Blocks of about CTL_CHUNK bytes for the widest column. */
+	s->block = CTL_CHUNK / widest ? CTL_CHUNK / widest : 1;
+	for (size_t i = 0; i < t->ncols; i++) {
+		s->bufs[i] =
+		    malloc(s->block * (t->cols[i].def.itemsize ? t->cols[i].def.itemsize : 1));
+		if (!s->bufs[i])
+			goto out_nomem;
+		if (ctl_path(path, sizeof(path), t->name, t->cols[i].file))
+			goto out_close;
+		s->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (s->fds[i] < 0 && errno == ENOENT) {
+			ctl_scan_close(s); /* removed since meta.json was read */
+			return CTL_CHANGED;
+		}
+		if (s->fds[i] < 0) {
+			ctl_err(path, "%s", strerror(errno));
+			goto out_close;
+		}
+	}
+	return 0;
+
+out_nomem:
+	ctl_err(t->name, "%s", strerror(ENOMEM));
+out_close:
+	ctl_scan_close(s);
+	return -1;
+}
+
+int ctl_scan_next(struct ctl_scan *s, uint64_t limit)
+{
+	const struct ctl_col *c;
+
+	s->first += s->count;
+	s->count = 0;
+	if (limit > s->t->rows)
+		limit = s->t->rows;
+	if (s->first >= limit)
+		return 0;
+	s->count = limit - s->first < s->block ? limit - s->first : s->block;
+	for (size_t i = 0; i < s->t->ncols; i++) {
+		c = &s->t->cols[i];
+		if (ctl_pread_full(s->fds[i], s->bufs[i], s->count * c->def.itemsize,
+				   s->first * c->def.itemsize, NULL)) {
+			if (errno == ENODATA)
+				return CTL_CHANGED; /* the table shrank since meta.json was read */
+			ctl_err(c->def.name, "%s", strerror(errno));
 			return -1;
-	} while (last);
-	*why = "wrong number of elements for the column's shape";
-	return i == n ? 0 : -1;
+		}
+	}
+	return 1;
+}
+
+void ctl_scan_close(struct ctl_scan *s)
+{
+	for (size_t i = 0; s->t && i < s->t->ncols; i++) {
+		if (s->fds && s->fds[i] >= 0)
+			close(s->fds[i]);
+		if (s->bufs)
+			free(s->bufs[i]);
+	}
+	free(s->fds);
+	free(s->bufs);
+	memset(s, 0, sizeof(*s));
 }
 
 /* ---- CSV reading ----------------------------------------------------- */
@@ -246,6 +294,7 @@ struct import {
 	struct csv csv;
 	struct ctl_table t;
 	bool exists;
+	int lock; /* LOCK_EX on meta.json from loading t to the last write */
 	size_t ncols;
 	struct icol *cols;
 	uint64_t rows, block;
@@ -286,8 +335,8 @@ static int csv_pass(struct import *im, bool write, off_t size)
 			c = &im->cols[i];
 			if (!write && !c->known) {
 				guess_update(&c->guess, im->csv.fields[i]);
-			} else if (parse_item(&c->def, im->csv.fields[i],
-					      c->buf + k * c->def.itemsize, &why)) {
+			} else if (ctl_parse_item(&c->def, im->csv.fields[i],
+						  c->buf + k * c->def.itemsize, &why)) {
 				ctl_err("import", "%s:%" PRIu64 ": column '%s': %s", im->path,
 					im->csv.lineno, c->def.name, why);
 				rc = -1;
@@ -393,20 +442,9 @@ static int csv_header(struct import *im)
 	return 0;
 }
 
-/* A table keeps columns the file does not name only if its rows stay. */
-static int rows_check(const struct ctl_table *t, uint64_t rows, size_t named)
-{
-	if (named == t->ncols || rows == t->rows)
-		return 0;
-	ctl_err("import",
-		"%s has %" PRIu64 " rows and columns not in the file, which has %" PRIu64 " rows",
-		t->name, t->rows, rows);
-	return -1;
-}
-
 static int import_csv(const char *table, const char *path)
 {
-	struct import im = {.table = table, .path = path, .csv.path = path};
+	struct import im = {.table = table, .path = path, .csv.path = path, .lock = -1};
 	struct tfs_coldef *fresh = NULL;
 	size_t nfresh = 0;
 	struct stat st;
@@ -422,9 +460,10 @@ static int import_csv(const char *table, const char *path)
 		goto out;
 	}
 	rc = ctl_table_exists(table);
-	if (rc < 0 || (rc == 1 && ctl_table_load(table, &im.t)))
-		goto out_fail;
 	im.exists = rc == 1;
+	if (rc < 0 || (im.exists && ((im.lock = ctl_table_lock("import", table, LOCK_EX)) < 0 ||
+				     ctl_table_load(table, &im.t))))
+		goto out_fail;
 	if (csv_header(&im) || csv_pass(&im, false, st.st_size))
 		goto out_fail;
 	if (!(fresh = calloc(im.ncols, sizeof(*fresh)))) {
@@ -437,10 +476,11 @@ static int import_csv(const char *table, const char *path)
 			fresh[nfresh++] = im.cols[i].def;
 		}
 	}
-	if (im.exists && rows_check(&im.t, im.rows, im.ncols - nfresh))
+	if (im.exists && ctl_rows_check(&im.t, im.rows, im.ncols - nfresh))
 		goto out_fail;
 	if ((!im.exists || nfresh || im.rows != im.t.rows) &&
-	    ctl_schema_apply(table, table, !im.exists, true, im.rows, fresh, nfresh))
+	    ctl_schema_apply(table, table, im.exists ? CTL_MKDIR_NO : CTL_MKDIR_MUST, true, im.rows,
+			     fresh, nfresh, &im.lock))
 		goto out_fail;
 	if (csv_rewind(&im) || csv_pass(&im, true, st.st_size))
 		goto out_fail;
@@ -467,215 +507,8 @@ out:
 	free(fresh);
 	csv_close(&im.csv);
 	ctl_table_free(&im.t);
-	return rc;
-}
-
-/* ---- .npy ------------------------------------------------------------ */
-
-struct npy {
-	char descr[TFS_TYPE_STR_MAX];
-	bool fortran;
-	unsigned ndim;
-	uint64_t shape[TFS_MAX_DIMS + 1];
-	uint64_t data_off;
-};
-
-/* The value of key in the header dict, a Python literal such as
- * {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), } */
-static const char *npy_value(const char *dict, const char *key)
-{
-	char pat[24];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "'%s'", key);
-	p = strstr(dict, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat) + strspn(p + strlen(pat), " ");
-	return *p == ':' ? p + 1 + strspn(p + 1, " ") : NULL;
-}
-
-static int npy_dict(const char *dict, struct npy *h, const char **why)
-{
-	const char *d = npy_value(dict, "descr"), *f = npy_value(dict, "fortran_order");
-	const char *p = npy_value(dict, "shape");
-	char *end;
-	size_t n;
-
-	*why = "malformed header";
-	if (!d || !f || !p || *p != '(')
-		return -1;
-	if (*d != '\'') {
-		*why = *d == '[' ? "structured dtypes are not supported" : *why;
-		return -1;
-	}
-	n = strcspn(d + 1, "'");
-	if (d[1 + n] != '\'' || n >= sizeof(h->descr))
-		return -1;
-	memcpy(h->descr, d + 1, n);
-	h->fortran = !strncmp(f, "True", 4);
-	for (p++; p += strspn(p, " ,"), *p != ')'; p = end) {
-		if (h->ndim > TFS_MAX_DIMS) {
-			*why = "too many dimensions";
-			return -1;
-		}
-		errno = 0;
-		h->shape[h->ndim++] = strtoull(p, &end, 10);
-		if (end == p || errno || *p == '-')
-			return -1;
-	}
-	return 0;
-}
-
-static int npy_header(int fd, const char *path, struct npy *h)
-{
-	unsigned char pre[12];
-	const char *why = "not a .npy file";
-	uint32_t hlen;
-	char *text = NULL;
-	int rc = -1;
-
-	memset(h, 0, sizeof(*h));
-	if (ctl_pread_full(fd, pre, 10, 0, path))
-		return -1;
-	if (memcmp(pre, "\x93NUMPY", 6) || pre[6] < 1 || pre[6] > 3)
-		goto out;
-	hlen = (uint32_t)pre[8] | (uint32_t)pre[9] << 8;
-	h->data_off = 10 + (uint64_t)hlen;
-	if (pre[6] > 1) {
-		if (ctl_pread_full(fd, pre + 10, 2, 10, path))
-			return -1;
-		hlen |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
-		h->data_off = 12 + (uint64_t)hlen;
-	}
-	why = "header too large";
-	if (hlen > (1u << 24) || !(text = malloc(hlen + 1)))
-		goto out;
-	if (ctl_pread_full(fd, text, hlen, h->data_off - hlen, path))
-		goto out_quiet;
-	text[hlen] = '\0';
-	if (npy_dict(text, h, &why) || !*h->descr)
-		goto out;
-	why = "a 0-d array has no rows";
-	if (h->ndim == 0)
-		goto out;
-	why = "Fortran-order arrays are not supported";
-	if (h->fortran && h->ndim > 1)
-		goto out;
-	rc = 0;
-	goto out_quiet;
-out:
-	ctl_err("import", "%s: %s", path, why);
-out_quiet:
-	free(text);
-	return rc;
-}
-
-/* Copies len bytes from in (at in_off) to out (at out_off) in chunks. */
-static int copy_bytes(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len,
-		      const char *in_name, const char *out_name, const char *label)
-{
-	struct ctl_progress prog;
-	char *buf = malloc(CTL_CHUNK);
-	uint64_t done = 0;
-	size_t n;
-	int rc = -1;
-
-	if (!buf) {
-		ctl_err(label, "%s", strerror(ENOMEM));
-		return -1;
-	}
-	ctl_progress_start(&prog, label, len);
-	for (; done < len; done += n) {
-		n = len - done < CTL_CHUNK ? (size_t)(len - done) : CTL_CHUNK;
-		if (ctl_pread_full(in, buf, n, in_off + done, in_name) ||
-		    ctl_pwrite_full(out, buf, n, out_off + done, out_name))
-			goto out;
-		ctl_progress_update(&prog, done + n);
-	}
-	rc = 0;
-out:
-	ctl_progress_end(&prog);
-	free(buf);
-	return rc;
-}
-
-static int import_npy(const char *table, const char *path, const char *column)
-{
-	char name[TFS_NAME_MAX + 1], why[TFS_WHY_MAX], cpath[4096];
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	struct tfs_coldef def = {0};
-	struct ctl_table t = {0};
-	uint64_t rows, len;
-	struct stat st;
-	struct npy h;
-	int fd, out = -1, rc = -1, exists;
-	long idx;
-
-	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 4), base);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		ctl_err("import", "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (npy_header(fd, path, &h))
-		goto out;
-	if (tfs_type_parse(h.descr, &def.type, why, sizeof(why))) {
-		ctl_err("import", "%s: %s", path, why);
-		goto out;
-	}
-	snprintf(def.name, sizeof(def.name), "%s", column ? column : name);
-	if (ctl_check_name(column ? "import" : "import (use --column NAME)", def.name))
-		goto out;
-	rows = h.shape[0];
-	def.itemsize = def.type.size;
-	for (unsigned i = 1; i < h.ndim; i++) {
-		def.shape[def.ndim++] = h.shape[i];
-		if (h.shape[i] > TFS_ITEMSIZE_MAX ||
-		    (def.itemsize *= h.shape[i]) > TFS_ITEMSIZE_MAX) {
-			ctl_err("import", "%s: rows too large", path);
-			goto out;
-		}
-	}
-	if (__builtin_mul_overflow(rows, def.itemsize, &len) ||
-	    (S_ISREG(st.st_mode) && (uint64_t)st.st_size < h.data_off + len)) {
-		ctl_err("import", "%s: truncated: the header promises %" PRIu64 " bytes of data",
-			path, len);
-		goto out;
-	}
-	exists = ctl_table_exists(table);
-	if (exists < 0 || (exists && ctl_table_load(table, &t)))
-		goto out;
-	idx = exists ? ctl_table_find(&t, def.name) : -1;
-	if (idx >= 0 &&
-	    (!tfs_type_equal(&t.cols[idx].def.type, &def.type) ||
-	     t.cols[idx].def.ndim != def.ndim ||
-	     memcmp(t.cols[idx].def.shape, def.shape, def.ndim * sizeof(def.shape[0])))) {
-		ctl_err("import", "%s: column '%s' exists with another type or shape", path,
-			def.name);
-		goto out;
-	}
-	if ((exists && rows_check(&t, rows, idx >= 0 ? 1 : 0)) ||
-	    ctl_schema_apply(table, table, !exists, true, rows, &def, 1) ||
-	    ctl_path(cpath, sizeof(cpath), table, def.name))
-		goto out;
-	out = open(cpath, O_WRONLY | O_CLOEXEC);
-	if (out < 0) {
-		ctl_err(cpath, "%s", strerror(errno));
-		goto out;
-	}
-	if (copy_bytes(fd, h.data_off, out, 0, len, path, def.name, "importing"))
-		goto out;
-	rc = close(out);
-	out = -1;
-	if (rc)
-		ctl_err(cpath, "%s", strerror(errno));
-out:
-	if (out >= 0)
-		close(out);
-	if (fd >= 0)
-		close(fd);
-	ctl_table_free(&t);
+	if (im.lock >= 0)
+		close(im.lock); /* after the columns: readers then see every write */
 	return rc;
 }
 
@@ -693,7 +526,7 @@ int ctl_import(const char *table, const char *file, const char *column)
 		}
 		return ctl_check_name("import", table) ? -1 : import_csv(table, file);
 	case FILE_NPY:
-		return ctl_check_name("import", table) ? -1 : import_npy(table, file, column);
+		return ctl_check_name("import", table) ? -1 : ctl_import_npy(table, file, column);
 	default:
 		ctl_err("import", "%s: unknown file type (expected .csv or .npy)", file);
 		return -1;
@@ -752,114 +585,95 @@ static int export_rows(const struct ctl_table *t, struct ctl_scan *scan, FILE *f
 	}
 	ctl_progress_end(&prog);
 	ctl_str_free(&cell);
-	return more < 0 ? -1 : 0;
+	return more < 0 ? more : 0; /* -1 or CTL_CHANGED */
 }
 
-static int export_csv(const struct ctl_table *t, const char *file)
+/* One export in progress, across the attempts of ctl_table_read. */
+struct export_job {
+	const char *table, *file, *column;
+	enum file_kind kind;
+	bool emitted; /* an attempt wrote to the file (or stdout) */
+	bool written; /* the last attempt wrote the whole file */
+};
+
+static int export_csv(const struct ctl_table *t, struct export_job *ex)
 {
-	bool to_stdout = !strcmp(file, "-");
+	bool to_stdout = !strcmp(ex->file, "-");
 	struct ctl_scan scan;
 	FILE *f;
 	int rc;
 
-	if (ctl_scan_open(&scan, t))
-		return -1;
-	f = to_stdout ? stdout : fopen(file, "we");
+	rc = ctl_scan_open(&scan, t);
+	if (rc)
+		return rc;
+	f = to_stdout ? stdout : fopen(ex->file, "we");
 	if (!f) {
-		ctl_err("export", "%s: %s", file, strerror(errno));
+		ctl_err("export", "%s: %s", ex->file, strerror(errno));
 		ctl_scan_close(&scan);
 		return -1;
 	}
+	ex->emitted = true;
 	rc = export_rows(t, &scan, f);
 	ctl_scan_close(&scan);
 	errno = 0;
 	if (ferror(f) | (to_stdout ? fflush(f) : fclose(f))) {
 		if (!rc)
-			ctl_err("export", "%s: %s", file, strerror(errno ? errno : EIO));
+			ctl_err("export", "%s: %s", ex->file, strerror(errno ? errno : EIO));
 		rc = -1;
 	}
 	if (rc && !to_stdout)
-		unlink(file); /* no half-written file left behind */
+		unlink(ex->file); /* no half-written file left behind */
 	return rc;
 }
 
-static int export_npy(const struct ctl_table *t, const struct ctl_col *c, const char *file)
+/* A reader for ctl_table_read: the whole export, from the start. */
+static int export_reader(const struct ctl_table *t, void *arg, int attempt)
 {
-	char dtype[TFS_TYPE_STR_MAX], head[512], cpath[4096];
-	int n, pad, in, out, rc = -1;
+	struct export_job *ex = arg;
+	struct ctl_table one = *t;
+	long idx = -1;
+	int rc;
 
-	tfs_type_dtype(&c->def.type, dtype, sizeof(dtype));
-	n = snprintf(head + 10, sizeof(head) - 10,
-		     "{'descr': '%s', 'fortran_order': False, 'shape': (%" PRIu64, dtype, t->rows);
-	for (unsigned i = 0; i < c->def.ndim; i++)
-		n += snprintf(head + 10 + n, sizeof(head) - 10 - (size_t)n, ", %" PRIu64,
-			      c->def.shape[i]);
-	n += snprintf(head + 10 + n, sizeof(head) - 10 - (size_t)n, "%s), }",
-		      c->def.ndim ? "" : ",");
-	/* numpy aligns the data to 64 bytes; the header ends with '\n' */
-	pad = 63 - (10 + n) % 64;
-	memset(head + 10 + n, ' ', (size_t)pad);
-	n += pad;
-	head[10 + n++] = '\n';
-	memcpy(head, "\x93NUMPY\x01\x00", 8);
-	head[8] = (char)(n & 0xff);
-	head[9] = (char)(n >> 8);
-	if (ctl_path(cpath, sizeof(cpath), t->name, c->file))
-		return -1;
-	in = open(cpath, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		ctl_err(cpath, "%s", strerror(errno));
+	(void)attempt;
+	ex->written = false;
+	if (ex->emitted && !strcmp(ex->file, "-")) {
+		ctl_err("export",
+			"%s changed while it was written to standard output, which cannot "
+			"be taken back: the output is not consistent; export to a file instead",
+			ex->table);
 		return -1;
 	}
-	out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (out < 0) {
-		ctl_err("export", "%s: %s", file, strerror(errno));
-		close(in);
+	if (ex->column && (idx = ctl_table_find(t, ex->column)) < 0) {
+		ctl_err("export", "%s: no column '%s'", ex->table, ex->column);
 		return -1;
 	}
-	if (!ctl_pwrite_full(out, head, 10 + (size_t)n, 0, file) &&
-	    !copy_bytes(in, 0, out, 10 + (uint64_t)n, t->rows * c->def.itemsize, c->def.name, file,
-			"exporting"))
-		rc = 0;
-	if (close(out) && !rc) {
-		ctl_err("export", "%s: %s", file, strerror(errno));
-		rc = -1;
+	if (ex->kind == FILE_NPY && idx < 0 && t->ncols != 1) {
+		ctl_err("export", "%s has %zu columns: choose one with --column NAME", ex->table,
+			t->ncols);
+		return -1;
 	}
-	if (rc)
-		unlink(file); /* no half-written file left behind */
-	close(in);
+	if (idx >= 0) {
+		one.cols = &t->cols[idx];
+		one.ncols = 1;
+	}
+	rc = ex->kind == FILE_NPY ? ctl_export_npy(t, one.cols, ex->file) : export_csv(&one, ex);
+	ex->written = rc == 0;
 	return rc;
 }
 
 int ctl_export(const char *table, const char *file, const char *column)
 {
-	enum file_kind kind = file_kind(file);
-	struct ctl_table t, one;
-	long idx = -1;
-	int rc = -1;
+	struct export_job ex = {.table = table, .file = file, .column = column};
+	int rc;
 
-	if (kind == FILE_UNKNOWN) {
+	ex.kind = file_kind(file);
+	if (ex.kind == FILE_UNKNOWN) {
 		ctl_err("export", "%s: unknown file type (expected .csv or .npy)", file);
 		return -1;
 	}
-	if (ctl_table_load(table, &t))
-		return -1;
-	if (column && (idx = ctl_table_find(&t, column)) < 0) {
-		ctl_err("export", "%s: no column '%s'", table, column);
-		goto out;
-	}
-	if (kind == FILE_NPY && idx < 0 && t.ncols != 1) {
-		ctl_err("export", "%s has %zu columns: choose one with --column NAME", table,
-			t.ncols);
-		goto out;
-	}
-	one = t;
-	if (idx >= 0) {
-		one.cols = &t.cols[idx];
-		one.ncols = 1;
-	}
-	rc = kind == FILE_NPY ? export_npy(&t, one.cols, file) : export_csv(&one, file);
-out:
-	ctl_table_free(&t);
+	rc = ctl_table_read("export", table, export_reader, &ex);
+	/* A file written whole from a table that moved meanwhile is no export. */
+	if (rc && ex.written && strcmp(file, "-"))
+		unlink(file);
 	return rc;
 }

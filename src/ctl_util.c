@@ -1,6 +1,8 @@
+/* tablectl plumbing: paths, loading meta.json and .status, schema writes,
+ * the lock protocol between tablectl processes, exact reads and writes,
+ * growing strings and the progress line. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,7 +159,7 @@ int ctl_table_load(const char *table, struct ctl_table *t)
 	if (rc == -ENOENT || rc == -ENOTDIR) {
 		rc = ctl_table_exists(table);
 		if (rc >= 0)
-			ctl_err(table, rc ? "not a table (no meta.json)" : "no such table");
+			ctl_err(table, "%s", rc ? "not a table (no meta.json)" : "no such table");
 		return -1;
 	}
 	if (rc < 0) {
@@ -290,33 +293,138 @@ out:
 	return text;
 }
 
-/* The daemon's reason for the table's last refused schema change. */
-static void last_error(const char *table, char *buf, size_t len)
+bool ctl_last_error(cJSON *status, const char *table, char *buf, size_t len)
 {
-	const cJSON *tables, *t, *name, *err;
-	bool absent;
-	cJSON *st = ctl_status_load(&absent);
+	const cJSON *tables = cJSON_GetObjectItemCaseSensitive(status, "tables"), *t, *name, *err;
 
-	tables = cJSON_GetObjectItemCaseSensitive(st, "tables");
 	cJSON_ArrayForEach(t, tables)
 	{
 		name = cJSON_GetObjectItemCaseSensitive(t, "name");
 		err = cJSON_GetObjectItemCaseSensitive(t, "last_error");
 		if (cJSON_IsString(name) && strcmp(name->valuestring, table) == 0 &&
-		    cJSON_IsString(err) && *err->valuestring)
+		    cJSON_IsString(err) && *err->valuestring) {
 			snprintf(buf, len, "%s", err->valuestring);
+			return true;
+		}
 	}
-	cJSON_Delete(st);
+	return false;
 }
 
-int ctl_schema_apply(const char *what, const char *table, bool mkdir_first, bool has_rows,
-		     uint64_t rows, const struct tfs_coldef *cols, size_t ncols)
+/* Opens meta.json read-only (flags may add O_CREAT, for a table just made
+ * in a plain directory) and locks it.  A lock another process holds is
+ * waited for; on a terminal the wait is announced so it does not look like
+ * a hang. */
+static int lock_open(const char *what, const char *table, int op, int flags)
+{
+	char path[4096];
+	int fd, rc;
+
+	if (ctl_check_name(what, table) || ctl_path(path, sizeof(path), table, "meta.json"))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | flags, 0666);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			ctl_err(path, "%s", strerror(errno));
+		else if ((rc = ctl_table_exists(table)) >= 0)
+			ctl_err(table, "%s", rc ? "not a table (no meta.json)" : "no such table");
+		return -1;
+	}
+	if (flock(fd, op | LOCK_NB) == 0)
+		return fd;
+	if (errno == EWOULDBLOCK) {
+		if (isatty(STDERR_FILENO) == 1)
+			ctl_err(what, "waiting: %s/meta.json is locked by a process %s it", table,
+				op == LOCK_SH ? "changing" : "using");
+		while ((rc = flock(fd, op)) != 0 && errno == EINTR)
+			;
+		if (rc == 0)
+			return fd;
+	}
+	ctl_err(path, "lock: %s", strerror(errno));
+	close(fd);
+	return -1;
+}
+
+int ctl_table_lock(const char *what, const char *table, int op)
+{
+	return lock_open(what, table, op, 0);
+}
+
+int ctl_table_version(const char *table, uint64_t *version)
+{
+	char path[4096];
+	cJSON *doc;
+	char *buf;
+	int rc;
+
+	if (ctl_path(path, sizeof(path), table, "meta.json"))
+		return -1;
+	rc = ctl_read_all(path, &buf, NULL);
+	if (rc < 0) {
+		ctl_err(path, "%s", strerror(-rc));
+		return -1;
+	}
+	doc = cJSON_Parse(buf);
+	free(buf);
+	rc = json_u64(doc, "version", version);
+	cJSON_Delete(doc);
+	if (rc)
+		ctl_err(path, "malformed meta.json: no version");
+	return rc;
+}
+
+int ctl_table_read(const char *what, const char *table,
+		   int (*reader)(const struct ctl_table *t, void *arg, int attempt), void *arg)
+{
+	struct ctl_table t = {0};
+	uint64_t now = 0;
+	int lock, rc = -1;
+
+	lock = ctl_table_lock(what, table, LOCK_SH);
+	if (lock < 0)
+		return -1;
+	for (int attempt = 0;; attempt++) {
+		if (ctl_table_load(table, &t)) {
+			rc = -1;
+			break;
+		}
+		rc = reader(&t, arg, attempt);
+		if (rc != -1 && ctl_table_version(table, &now))
+			rc = -1;
+		if (rc == -1 || now == t.version)
+			break;
+		if (attempt == CTL_RETRIES) {
+			ctl_err(what,
+				"%s keeps changing while it is read (version %" PRIu64
+				" became %" PRIu64 ", %d tries): something that does not lock "
+				"meta.json is changing it; try again when it is done",
+				table, t.version, now, attempt + 1);
+			rc = -1;
+			break;
+		}
+		ctl_table_free(&t);
+	}
+	/* The version held still, yet a column was short or missing: only a
+	 * daemon bug or a non-tablefs directory does that. */
+	if (rc == CTL_CHANGED) {
+		ctl_err(what, "%s: a column is missing or shorter than its table", table);
+		rc = -1;
+	}
+	ctl_table_free(&t);
+	close(lock);
+	return rc;
+}
+
+int ctl_schema_apply(const char *what, const char *table, enum ctl_mkdir mk, bool has_rows,
+		     uint64_t rows, const struct tfs_coldef *cols, size_t ncols, int *lock)
 {
 	char dir[4096], meta[4096], reason[TFS_WHY_MAX * 2];
+	int fd, err = 0, rc = -1, own = -1;
 	bool created = false;
 	size_t len, off = 0;
+	cJSON *status;
+	bool absent;
 	char *text;
-	int fd, err = 0, rc = -1;
 	ssize_t w;
 
 	if (ctl_path(dir, sizeof(dir), table, NULL) ||
@@ -328,19 +436,27 @@ int ctl_schema_apply(const char *what, const char *table, bool mkdir_first, bool
 		return -1;
 	}
 	len = strlen(text);
-	if (mkdir_first) {
-		if (mkdir(dir, 0777) == 0)
+	if (mk != CTL_MKDIR_NO) {
+		if (mkdir(dir, 0777) == 0) {
 			created = true;
-		else if (errno != EEXIST || ctl_table_exists(table) != 1) {
+		} else if (errno == EEXIST && mk == CTL_MKDIR_MUST) {
+			ctl_err(what, "%s was created by someone else meanwhile; run again", table);
+			goto out_free;
+		} else if (errno != EEXIST || ctl_table_exists(table) != 1) {
 			if (errno != EEXIST)
 				ctl_err(what, "%s", strerror(errno));
 			goto out_free;
 		}
 	}
-	/* O_CREAT only matters on a plain directory; in the mount meta.json
-	 * always exists.  The daemon applies the document as soon as it is
-	 * complete, so its verdict comes back from write, at the latest from
-	 * close. */
+	if (!lock || *lock < 0) {
+		own = lock_open(what, table, LOCK_EX, created ? O_CREAT : 0);
+		if (own < 0)
+			goto out_created;
+	}
+	/* The lock is on its own read-only descriptor, as this one truncates.
+	 * The daemon applies the document as soon as it is complete, so its
+	 * verdict comes back from write, at the latest from close.  O_CREAT
+	 * only matters on a plain directory; in the mount meta.json exists. */
 	fd = open(meta, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		err = errno;
@@ -359,18 +475,28 @@ int ctl_schema_apply(const char *what, const char *table, bool mkdir_first, bool
 	if (close(fd) != 0 && !err)
 		err = errno;
 	if (!err) {
+		if (lock && own >= 0)
+			*lock = own; /* the caller writes its data under it */
+		else if (own >= 0)
+			close(own);
 		rc = 0;
 		goto out_free;
 	}
 out_refused:
 	snprintf(reason, sizeof(reason), "%s", strerror(err));
-	if (err != ENOENT && err != EACCES)
-		last_error(table, reason, sizeof(reason));
+	if (err != ENOENT && err != EACCES) {
+		status = ctl_status_load(&absent);
+		ctl_last_error(status, table, reason, sizeof(reason));
+		cJSON_Delete(status);
+	}
+	ctl_err(what, "%s", reason);
+	if (own >= 0)
+		close(own);
+out_created:
 	if (created) {
 		unlink(meta); /* needed on a plain directory, a no-op in the mount */
 		rmdir(dir);
 	}
-	ctl_err(what, "%s", reason);
 out_free:
 	free(text);
 	return rc;
@@ -388,11 +514,14 @@ static int full_io(int fd, char *buf, size_t len, uint64_t off, bool wr, const c
 		       : pread(fd, buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = wr ? EIO : ENODATA;
 		if (n <= 0) {
-			ctl_err(what, "%s",
-				n < 0 ? strerror(errno)
-				: wr  ? "short write"
-				      : "column shorter than its table");
+			if (what)
+				ctl_err(what, "%s",
+					n < 0 ? strerror(errno)
+					: wr  ? "short write"
+					      : "column shorter than its table");
 			return -1;
 		}
 		done += (size_t)n;
@@ -524,404 +653,13 @@ void ctl_progress_end(struct ctl_progress *p)
 	p->drawn = false;
 }
 
-double ctl_half_to_double(uint16_t h)
+/* A table keeps columns the file does not name only if its rows stay. */
+int ctl_rows_check(const struct ctl_table *t, uint64_t rows, size_t named)
 {
-	unsigned exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-	uint64_t bits = (uint64_t)(h & 0x8000) << 48;
-	double d;
-
-	if (exp == 0) {
-		d = (double)man / 16777216.0; /* subnormal: man * 2^-24 */
-		return (h & 0x8000) ? -d : d;
-	}
-	if (exp == 31)
-		bits |= UINT64_C(0x7ff) << 52 | (uint64_t)man << 42;
-	else
-		bits |= (uint64_t)(exp - 15 + 1023) << 52 | (uint64_t)man << 42;
-	memcpy(&d, &bits, sizeof(d));
-	return d;
-}
-
-uint16_t ctl_double_to_half(double d)
-{
-	uint64_t bits, sig, keep, rem, half;
-	uint16_t sign;
-	int e, shift;
-
-	memcpy(&bits, &d, sizeof(bits));
-	sign = (uint16_t)((bits >> 48) & 0x8000);
-	e = (int)((bits >> 52) & 0x7ff);
-	sig = bits & ((UINT64_C(1) << 52) - 1);
-	if (e == 0x7ff)
-		return sign | 0x7c00 | (sig ? 0x200 : 0);
-	e -= 1023;
-	if (e > 15)
-		return sign | 0x7c00;
-	if (e < -25)
-		return sign;
-	sig |= UINT64_C(1) << 52;
-	/* Bits dropped: 42 for normals; subnormals are multiples of 2^-24. */
-	shift = e >= -14 ? 42 : 28 - e;
-	keep = sig >> shift;
-	rem = sig & ((UINT64_C(1) << shift) - 1);
-	half = UINT64_C(1) << (shift - 1);
-	if (rem > half || (rem == half && (keep & 1)))
-		keep++;
-	if (e < -14)
-		return sign | (uint16_t)keep; /* 1024 is the smallest normal */
-	if (keep == 2048) {
-		keep = 1024;
-		if (++e > 15)
-			return sign | 0x7c00;
-	}
-	return sign | (uint16_t)((e + 15) << 10) | (uint16_t)(keep - 1024);
-}
-
-static const char *unit_name(enum tfs_unit u)
-{
-	static const char *const names[] = {"", "s", "ms", "us", "ns"};
-
-	return names[u];
-}
-
-/* An integer of 1, 2, 4 or 8 little-endian bytes, both ways. */
-static void int_value(const struct tfs_type *t, const unsigned char *p, int64_t *sv, uint64_t *uv)
-{
-	unsigned bits = t->size * 8;
-
-	*uv = 0;
-	memcpy(uv, p, t->size);
-	*sv = (int64_t)*uv;
-	if (bits < 64 && (*uv >> (bits - 1)) & 1)
-		*sv = (int64_t)(*uv | ~UINT64_C(0) << bits);
-}
-
-/* Shortest %.Ng that reads back as the same value, so export loses nothing
- * and 0.1 stays "0.1". */
-static int float_full(struct ctl_str *s, const struct tfs_type *t, double v)
-{
-	char buf[40];
-	int lo = t->size == 2 ? 3 : t->size == 4 ? 6 : 15, hi = lo + (t->size == 8 ? 2 : 3);
-	double back;
-
-	for (int prec = lo; prec <= hi; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		back = strtod(buf, NULL);
-		if (prec == hi || back != back || (t->size == 8 && back == v) ||
-		    (t->size == 4 && (float)back == (float)v) ||
-		    (t->size == 2 && ctl_double_to_half(back) == ctl_double_to_half(v)))
-			break;
-	}
-	return ctl_str_add(s, buf, strlen(buf));
-}
-
-static int format_datetime(struct ctl_str *s, enum tfs_unit u, int64_t v)
-{
-	static const int64_t per_sec[] = {1, 1, 1000, 1000000, 1000000000};
-	static const int digits[] = {0, 0, 3, 6, 9};
-	int64_t secs = v / per_sec[u], frac = v % per_sec[u];
-	struct tm tm;
-	time_t tt;
-
-	if (frac < 0) {
-		frac += per_sec[u];
-		secs--;
-	}
-	tt = (time_t)secs;
-	if (!gmtime_r(&tt, &tm))
-		return ctl_str_printf(s, "%" PRId64 " %s", v, unit_name(u));
-	if (ctl_str_printf(s, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-			   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec))
-		return -1;
-	return digits[u] ? ctl_str_printf(s, ".%0*" PRId64, digits[u], frac) : 0;
-}
-
-/* Bytes as text: trailing NULs dropped, backslash and non-printables as
- * \\ and \xNN; inside a vector also the characters that separate elements,
- * so import can split the list again. */
-static int format_bytes(struct ctl_str *s, const unsigned char *p, size_t n, bool in_vector)
-{
-	char esc[8];
-
-	while (n && p[n - 1] == '\0')
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\\') {
-			if (ctl_str_add(s, "\\\\", 2))
-				return -1;
-		} else if (p[i] < 0x20 || p[i] >= 0x7f || (in_vector && strchr(" ,[]\"", p[i]))) {
-			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
-			if (ctl_str_add(s, esc, 4))
-				return -1;
-		} else if (ctl_str_add(s, (const char *)p + i, 1)) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int format_scalar(struct ctl_str *s, const struct tfs_type *t, const unsigned char *p,
-			 enum ctl_style style, bool in_vector)
-{
-	int64_t sv;
-	uint64_t uv;
-	double d;
-	float f;
-	uint16_t h;
-
-	if (t->kind == TFS_BYTES)
-		return format_bytes(s, p, t->size, in_vector);
-	if (t->kind == TFS_BOOL)
-		return ctl_str_printf(s, "%s", p[0] ? "true" : "false");
-	if (t->kind == TFS_FLOAT) {
-		if (t->size == 2) {
-			memcpy(&h, p, 2);
-			d = ctl_half_to_double(h);
-		} else if (t->size == 4) {
-			memcpy(&f, p, 4);
-			d = f;
-		} else {
-			memcpy(&d, p, 8);
-		}
-		return style == CTL_FULL ? float_full(s, t, d) : ctl_str_printf(s, "%g", d);
-	}
-	int_value(t, p, &sv, &uv);
-	if ((t->kind == TFS_DATETIME || t->kind == TFS_TIMEDELTA) && sv == INT64_MIN)
-		return ctl_str_printf(s, "NaT");
-	if (t->kind == TFS_DATETIME)
-		return format_datetime(s, t->unit, sv);
-	if (t->kind == TFS_TIMEDELTA)
-		return ctl_str_printf(s, "%" PRId64 " %s", sv, unit_name(t->unit));
-	if (t->kind == TFS_UINT)
-		return ctl_str_printf(s, "%" PRIu64, uv);
-	return ctl_str_printf(s, "%" PRId64, sv);
-}
-
-int ctl_format_item(struct ctl_str *s, const struct tfs_coldef *def, const unsigned char *item,
-		    enum ctl_style style)
-{
-	uint64_t n = def->type.size ? def->itemsize / def->type.size : 0;
-	/* head shows the first and last three elements of a long vector */
-	bool cut = style == CTL_SHORT && n > 8;
-
-	if (def->ndim == 0)
-		return format_scalar(s, &def->type, item, style, false);
-	if (ctl_str_add(s, "[", 1))
-		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		if (cut && i == 3) {
-			if (ctl_str_add(s, ", ...", 5))
-				return -1;
-			i = n - 3;
-		}
-		if ((i && ctl_str_add(s, ", ", 2)) ||
-		    format_scalar(s, &def->type, item + i * def->type.size, style, true))
-			return -1;
-	}
-	return ctl_str_add(s, "]", 1);
-}
-
-const char *ctl_trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-size_t ctl_bytes_decode(const char *s, unsigned char *dst, size_t max)
-{
-	size_t n = 0;
-	unsigned v;
-
-	for (; *s; n++) {
-		if (s[0] == '\\' && s[1] == '\\') {
-			v = '\\';
-			s += 2;
-		} else if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
-			   isxdigit((unsigned char)s[3]) && sscanf(s + 2, "%2x", &v) == 1) {
-			s += 4;
-		} else {
-			v = (unsigned char)*s++;
-		}
-		if (dst && n < max)
-			dst[n] = (unsigned char)v;
-	}
-	return n;
-}
-
-static const int64_t per_sec[] = {1, 1, 1000, 1000000, 1000000000};
-
-static int digits(const char **p, int n, int *out)
-{
-	*out = 0;
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		*out = *out * 10 + (**p - '0');
-	}
-	return 0;
-}
-
-int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why)
-{
-	struct tm tm = {0};
-	int y, mo, d, h = 0, mi = 0, sec = 0, fd = 0;
-	int64_t frac = 0, v;
-	time_t t;
-
-	*why = "not an ISO-8601 date or timestamp";
-	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-	    digits(&s, 2, &d))
-		return -1;
-	if ((*s == 'T' || *s == ' ') && s[1]) {
-		s++;
-		if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi))
-			return -1;
-		if (*s == ':' && (s++, digits(&s, 2, &sec)))
-			return -1;
-		if (*s == '.' && isdigit((unsigned char)s[1])) {
-			for (s++; isdigit((unsigned char)*s); s++, fd++) {
-				if (fd >= 9) {
-					*why = "more than 9 fraction digits";
-					return -1;
-				}
-				frac = frac * 10 + (*s - '0');
-			}
-		}
-	}
-	if (*s == 'Z')
-		s++;
-	if (*s)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	/* timegm normalises 02-30 into March: a changed field means invalid */
-	if (tm.tm_mon != mo - 1 || tm.tm_mday != d || tm.tm_hour != h || tm.tm_min != mi ||
-	    tm.tm_sec != sec) {
-		*why = "invalid date or time";
-		return -1;
-	}
-	for (; fd < 9; fd++)
-		frac *= 10; /* nanoseconds now */
-	if (frac % (1000000000 / per_sec[u])) {
-		*why = "more precise than the column's unit";
-		return -1;
-	}
-	if (__builtin_mul_overflow((int64_t)t, per_sec[u], &v) ||
-	    __builtin_add_overflow(v, frac / (1000000000 / per_sec[u]), out) || *out == INT64_MIN) {
-		*why = "out of range for the column's unit";
-		return -1;
-	}
-	return 0;
-}
-
-/* "1500 ms", "1500ms" or a bare count in the column's unit. */
-static int parse_timedelta(const char *s, enum tfs_unit u, int64_t *out, const char **why)
-{
-	static const char *const names[] = {"", "s", "ms", "us", "ns"};
-	enum tfs_unit from = u;
-	char *end;
-	int64_t v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	*why = "not a time span such as '1500 ms'";
-	if (end == s || errno)
-		return -1;
-	while (*end == ' ')
-		end++;
-	if (*end) {
-		for (from = TFS_UNIT_S; from <= TFS_UNIT_NS && strcmp(end, names[from]); from++)
-			;
-		if (from > TFS_UNIT_NS)
-			return -1;
-	}
-	if (from <= u) {
-		*why = "out of range";
-		return __builtin_mul_overflow(v, per_sec[u] / per_sec[from], out) ? -1 : 0;
-	}
-	*why = "more precise than the column's unit";
-	if (v % (per_sec[from] / per_sec[u]))
-		return -1;
-	*out = v / (per_sec[from] / per_sec[u]);
-	return 0;
-}
-
-int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, const char **why)
-{
-	const char *s = t->kind == TFS_BYTES ? text : ctl_trim(text);
-	int64_t iv, lim;
-	uint64_t uv;
-	double d;
-	float f;
-	uint16_t h;
-	char *end;
-
-	errno = 0;
-	switch (t->kind) {
-	case TFS_BOOL:
-		*why = "not a boolean (true/false/1/0)";
-		if (!strcasecmp(s, "true") || !strcmp(s, "1"))
-			dst[0] = 1;
-		else if (!strcasecmp(s, "false") || !strcmp(s, "0"))
-			dst[0] = 0;
-		else
-			return -1;
+	if (named == t->ncols || rows == t->rows)
 		return 0;
-	case TFS_INT:
-		iv = strtoll(s, &end, 10);
-		lim = t->size == 8 ? INT64_MAX : (INT64_C(1) << (t->size * 8 - 1)) - 1;
-		*why = *s && !*end && !errno ? "out of range" : "not an integer";
-		if (!*s || *end || errno || iv > lim || iv < -lim - 1)
-			return -1;
-		memcpy(dst, &iv, t->size); /* little-endian: the low bytes */
-		return 0;
-	case TFS_UINT:
-		uv = strtoull(s, &end, 10);
-		*why =
-		    *s && !*end && !errno && *s != '-' ? "out of range" : "not an unsigned integer";
-		if (!*s || *end || errno || *s == '-' || (t->size < 8 && uv >> (t->size * 8)))
-			return -1;
-		memcpy(dst, &uv, t->size);
-		return 0;
-	case TFS_FLOAT:
-		d = *s ? strtod(s, &end) : __builtin_nan("");
-		*why = "not a number";
-		if (*s && *end)
-			return -1;
-		if (t->size == 2) {
-			h = ctl_double_to_half(d);
-			memcpy(dst, &h, 2);
-		} else if (t->size == 4) {
-			f = (float)d;
-			memcpy(dst, &f, 4);
-		} else {
-			memcpy(dst, &d, 8);
-		}
-		return 0;
-	case TFS_DATETIME:
-	case TFS_TIMEDELTA:
-		if (!*s || !strcmp(s, "NaT"))
-			iv = INT64_MIN;
-		else if ((t->kind == TFS_DATETIME ? ctl_parse_iso : parse_timedelta)(s, t->unit,
-										     &iv, why))
-			return -1;
-		memcpy(dst, &iv, 8);
-		return 0;
-	case TFS_BYTES:
-		memset(dst, 0, t->size);
-		*why = "too long for the column";
-		return ctl_bytes_decode(s, dst, t->size) > t->size ? -1 : 0;
-	}
+	ctl_err("import",
+		"%s has %" PRIu64 " rows and columns not in the file, which has %" PRIu64 " rows",
+		t->name, t->rows, rows);
 	return -1;
 }

@@ -6,12 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,7 +133,7 @@ static int grid_flush(struct grid *g)
 		if (c == g->ncols - 1 && !right)
 			printf("%s\n", g->cells[i]);
 		else
-			printf(right ? "%*s%s" : "%-*s%s", (int)w[c], g->cells[i],
+			printf("%*s%s", right ? (int)w[c] : -(int)w[c], g->cells[i],
 			       c == g->ncols - 1 ? "\n" : "  ");
 	}
 	rc = 0;
@@ -168,7 +168,7 @@ static int parse_colspec(const char *spec, struct tfs_coldef *def)
 	memset(def, 0, sizeof(*def));
 	nlen = colon ? (size_t)(colon - spec) : 0;
 	if (!colon || nlen > TFS_NAME_MAX) {
-		ctl_err(spec,
+		ctl_err(spec, "%s",
 			colon ? "column name too long" : "expected NAME:TYPE, e.g. price:float64");
 		return -1;
 	}
@@ -204,12 +204,12 @@ static int parse_colspec(const char *spec, struct tfs_coldef *def)
 			break;
 		errno = 0;
 		v = strtoull(p, &end, 10);
-		if (end == p || errno || v == 0 || def->ndim == TFS_MAX_DIMS) {
-			ctl_err(spec,
-				def->ndim == TFS_MAX_DIMS
-				    ? "more than %d dimensions"
-				    : "bad shape: dimensions are integers >= 1",
-				TFS_MAX_DIMS);
+		if (def->ndim == TFS_MAX_DIMS) {
+			ctl_err(spec, "more than %d dimensions", TFS_MAX_DIMS);
+			return -1;
+		}
+		if (end == p || errno || v == 0) {
+			ctl_err(spec, "bad shape: dimensions are integers >= 1");
 			return -1;
 		}
 		def->shape[def->ndim++] = v;
@@ -247,8 +247,8 @@ static int cmd_create(char **args, int nargs, const struct opts *o)
 			}
 		}
 	}
-	rc = ctl_schema_apply(args[0], args[0], true, o->seen & OPT_ROWS, o->rows, defs,
-			      (size_t)nargs - 1);
+	rc = ctl_schema_apply(args[0], args[0], CTL_MKDIR_MAY, o->seen & OPT_ROWS, o->rows, defs,
+			      (size_t)nargs - 1, NULL);
 out:
 	free(defs);
 	return rc;
@@ -257,6 +257,7 @@ out:
 struct ls_row {
 	char name[TFS_NAME_MAX + 1];
 	uint64_t rows, ncols, bytes;
+	char last_error[TFS_WHY_MAX]; /* "" when none */
 };
 
 static int ls_cmp(const void *a, const void *b)
@@ -297,6 +298,7 @@ static int ls_scan_dirs(struct ls_row **rows, size_t *n)
 		r->rows = t.rows;
 		r->ncols = t.ncols;
 		r->bytes = 0;
+		r->last_error[0] = '\0';
 		for (size_t i = 0; i < t.ncols; i++)
 			r->bytes += tfs_mem_charge(t.cols[i].nbytes);
 		ctl_table_free(&t);
@@ -326,18 +328,25 @@ static int table_rows(cJSON *st, struct ls_row **rows, size_t *n)
 		(*rows)[i].rows = json_num(t, "rows");
 		(*rows)[i].ncols = json_num(t, "columns");
 		(*rows)[i].bytes = json_num(t, "bytes");
+		snprintf((*rows)[i].last_error, sizeof((*rows)[i].last_error), "%s",
+			 json_str(t, "last_error", ""));
 		i++;
 	}
 	*n = i;
 	return 0;
 }
 
-static int print_tables(cJSON *st, const char *size_header)
+/* The table list of ls and status; status adds, under it, why the last
+ * schema change of a table was refused, so the reason a script's write to
+ * meta.json failed can be found after the fact. */
+static int print_tables(cJSON *st, const char *size_header, bool errors)
 {
 	struct grid g = {.ncols = 4, .right = {false, true, true, true}};
 	struct ls_row *rows;
+	bool header = false;
 	char size[32];
 	size_t n;
+	int rc;
 
 	if (table_rows(st, &rows, &n))
 		return -1;
@@ -353,8 +362,17 @@ static int print_tables(cJSON *st, const char *size_header)
 		grid_putf(&g, "%" PRIu64, rows[i].ncols);
 		grid_put(&g, size);
 	}
+	rc = grid_flush(&g);
+	for (size_t i = 0; errors && rc == 0 && i < n; i++) {
+		if (!rows[i].last_error[0])
+			continue;
+		if (!header)
+			printf("\nlast refused schema change:\n");
+		header = true;
+		printf("  %s: %s\n", rows[i].name, rows[i].last_error);
+	}
 	free(rows);
-	return grid_flush(&g);
+	return rc;
 }
 
 static int cmd_ls(char **args, int nargs, const struct opts *o)
@@ -366,7 +384,7 @@ static int cmd_ls(char **args, int nargs, const struct opts *o)
 	(void)args, (void)nargs, (void)o;
 	if (!st && !absent)
 		return -1;
-	rc = print_tables(st, "SIZE");
+	rc = print_tables(st, "SIZE", false);
 	cJSON_Delete(st);
 	return rc;
 }
@@ -386,18 +404,27 @@ static int cmd_info(char **args, int nargs, const struct opts *o)
 {
 	struct grid g = {.ncols = 5, .right = {false, false, false, false, true}};
 	char type[TFS_TYPE_STR_MAX], dtype[TFS_TYPE_STR_MAX], shape[200], size[32];
+	char why[TFS_WHY_MAX];
 	struct ctl_table t;
 	uint64_t total = 0;
+	cJSON *status;
+	bool absent, refused;
 
 	(void)nargs, (void)o;
 	if (ctl_table_load(args[0], &t))
 		return -1;
+	/* Not fatal: a directory without .status simply has no daemon errors. */
+	status = ctl_status_load(&absent);
+	refused = ctl_last_error(status, t.name, why, sizeof(why));
+	cJSON_Delete(status);
 	for (size_t i = 0; i < t.ncols; i++)
 		total += t.cols[i].nbytes;
 	tfs_size_format(total, size, sizeof(size));
 	printf("table:    %s\nrows:     %" PRIu64 "\nversion:  %" PRIu64 "\n"
 	       "columns:  %zu (%s)\n",
 	       t.name, t.rows, t.version, t.ncols, size);
+	if (refused)
+		printf("last error: %s\n", why);
 	if (t.ncols) {
 		putchar('\n');
 		grid_put(&g, "NAME");
@@ -420,133 +447,65 @@ static int cmd_info(char **args, int nargs, const struct opts *o)
 	return grid_flush(&g);
 }
 
-/* The block reader of head, shared with export: each block holds the same
- * rows of every column, read with pread in about CTL_CHUNK bytes. */
-int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t)
+/* What head has read: the first limit rows, as text in a grid. */
+struct head {
+	uint64_t limit;
+	struct grid g;
+};
+
+/* A reader for ctl_table_read: each attempt fills the grid from scratch. */
+static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 {
-	char path[4096];
-	uint64_t widest = 1;
-	size_t n = t->ncols ? t->ncols : 1;
-
-	memset(s, 0, sizeof(*s));
-	s->t = t;
-	s->fds = malloc(n * sizeof(*s->fds));
-	s->bufs = calloc(n, sizeof(*s->bufs));
-	if (!s->fds || !s->bufs)
-		goto out_nomem;
-	for (size_t i = 0; i < t->ncols; i++) {
-		s->fds[i] = -1;
-		if (t->cols[i].def.itemsize > widest)
-			widest = t->cols[i].def.itemsize;
-	}
-	/* Blocks of about CTL_CHUNK bytes for the widest column. */
-	s->block = CTL_CHUNK / widest ? CTL_CHUNK / widest : 1;
-	for (size_t i = 0; i < t->ncols; i++) {
-		s->bufs[i] =
-		    malloc(s->block * (t->cols[i].def.itemsize ? t->cols[i].def.itemsize : 1));
-		if (!s->bufs[i])
-			goto out_nomem;
-		if (ctl_path(path, sizeof(path), t->name, t->cols[i].file))
-			goto out_close;
-		s->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (s->fds[i] < 0) {
-			ctl_err(path, "%s", strerror(errno));
-			goto out_close;
-		}
-	}
-	return 0;
-
-out_nomem:
-	ctl_err(t->name, "%s", strerror(ENOMEM));
-out_close:
-	ctl_scan_close(s);
-	return -1;
-}
-
-int ctl_scan_next(struct ctl_scan *s, uint64_t limit)
-{
-	const struct ctl_col *c;
-
-	s->first += s->count;
-	s->count = 0;
-	if (limit > s->t->rows)
-		limit = s->t->rows;
-	if (s->first >= limit)
-		return 0;
-	s->count = limit - s->first < s->block ? limit - s->first : s->block;
-	for (size_t i = 0; i < s->t->ncols; i++) {
-		c = &s->t->cols[i];
-		if (ctl_pread_full(s->fds[i], s->bufs[i], s->count * c->def.itemsize,
-				   s->first * c->def.itemsize, c->def.name))
-			return -1;
-	}
-	return 1;
-}
-
-void ctl_scan_close(struct ctl_scan *s)
-{
-	for (size_t i = 0; s->t && i < s->t->ncols; i++) {
-		if (s->fds && s->fds[i] >= 0)
-			close(s->fds[i]);
-		if (s->bufs)
-			free(s->bufs[i]);
-	}
-	free(s->fds);
-	free(s->bufs);
-	memset(s, 0, sizeof(*s));
-}
-
-static int cmd_head(char **args, int nargs, const struct opts *o)
-{
-	uint64_t limit = o->seen & OPT_LINES ? o->lines : 10;
 	struct ctl_str cell = {0};
-	struct grid g = {0};
+	struct head *h = arg;
 	struct ctl_scan scan;
-	struct ctl_table t;
 	enum tfs_kind k;
-	int rc = -1, more;
+	int more;
 
-	(void)nargs;
-	if (ctl_table_load(args[0], &t))
-		return -1;
-	if (!t.ncols)
-		goto out_table;
-	g.ncols = t.ncols;
-	for (size_t i = 0; i < t.ncols && i < 16; i++) {
-		k = t.cols[i].def.type.kind;
-		g.right[i] =
-		    t.cols[i].def.ndim == 0 && k != TFS_BYTES && k != TFS_BOOL && k != TFS_DATETIME;
+	(void)attempt;
+	grid_free(&h->g);
+	if (!t->ncols)
+		return 0;
+	h->g.ncols = t->ncols;
+	for (size_t i = 0; i < t->ncols && i < 16; i++) {
+		k = t->cols[i].def.type.kind;
+		h->g.right[i] = t->cols[i].def.ndim == 0 && k != TFS_BYTES && k != TFS_BOOL &&
+				k != TFS_DATETIME;
 	}
-	for (size_t i = 0; i < t.ncols; i++)
-		grid_put(&g, t.cols[i].def.name);
-	if (ctl_scan_open(&scan, &t))
-		goto out_grid;
-	while ((more = ctl_scan_next(&scan, limit)) > 0) {
+	for (size_t i = 0; i < t->ncols; i++)
+		grid_put(&h->g, t->cols[i].def.name);
+	more = ctl_scan_open(&scan, t);
+	if (more)
+		return more;
+	while ((more = ctl_scan_next(&scan, h->limit)) > 0) {
 		for (uint64_t r = 0; r < scan.count; r++) {
-			for (size_t i = 0; i < t.ncols; i++) {
+			for (size_t i = 0; i < t->ncols; i++) {
 				ctl_str_clear(&cell);
-				if (ctl_format_item(&cell, &t.cols[i].def,
-						    scan.bufs[i] + r * t.cols[i].def.itemsize,
+				if (ctl_format_item(&cell, &t->cols[i].def,
+						    scan.bufs[i] + r * t->cols[i].def.itemsize,
 						    CTL_SHORT))
-					g.oom = true;
-				grid_put(&g, cell.p ? cell.p : "");
+					h->g.oom = true;
+				grid_put(&h->g, cell.p ? cell.p : "");
 			}
 		}
 	}
 	ctl_scan_close(&scan);
-	if (more < 0)
-		goto out_grid;
-	rc = grid_flush(&g);
-	goto out_table;
-
-out_grid:
-	grid_free(&g); /* nothing printed on error */
-out_table:
-	if (!t.ncols)
-		rc = 0;
 	ctl_str_free(&cell);
-	ctl_table_free(&t);
-	return rc;
+	return more;
+}
+
+static int cmd_head(char **args, int nargs, const struct opts *o)
+{
+	struct head h = {.limit = o->seen & OPT_LINES ? o->lines : 10};
+	int rc;
+
+	(void)nargs;
+	rc = ctl_table_read("head", args[0], head_reader, &h);
+	if (rc || !h.g.ncols) {
+		grid_free(&h.g); /* nothing printed on error */
+		return rc;
+	}
+	return grid_flush(&h.g);
 }
 
 static int names_cmp(const void *a, const void *b)
@@ -564,14 +523,21 @@ static int remove_table(const char *table)
 	char **names = NULL, **nn;
 	size_t n = 0, i;
 	struct dirent *de;
-	int rc = -1;
+	int rc = -1, lock = -1;
 	DIR *d;
 
-	if (ctl_check_name("rm", table) || ctl_path(dir, sizeof(dir), table, NULL))
+	if (ctl_check_name("rm", table) || ctl_path(dir, sizeof(dir), table, NULL) ||
+	    ctl_path(path, sizeof(path), table, "meta.json"))
+		return -1;
+	/* A writer: readers of the table (head, export) finish before its
+	 * columns go.  A directory without meta.json is no table to lock. */
+	if (access(path, F_OK) == 0 && (lock = ctl_table_lock("rm", table, LOCK_EX)) < 0)
 		return -1;
 	d = opendir(dir);
 	if (!d) {
 		ctl_err(table, "%s", errno == ENOENT ? "no such table" : strerror(errno));
+		if (lock >= 0)
+			close(lock);
 		return -1;
 	}
 	while ((de = readdir(d))) {
@@ -588,6 +554,10 @@ static int remove_table(const char *table)
 	}
 	qsort(names, n, sizeof(*names), names_cmp);
 	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && lock >= 0) {
+			close(lock); /* before meta.json and the directory go */
+			lock = -1;
+		}
 		for (i = 0; i < n; i++) {
 			bool dotted = strchr(names[i], '.') != NULL;
 
@@ -609,6 +579,8 @@ out:
 		free(names[i]);
 	free(names);
 	closedir(d);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
@@ -655,7 +627,7 @@ static int cmd_status(char **args, int nargs, const struct opts *o)
 		       json_num(st, "internal_errors"));
 	printf("tables:     %d\n\n",
 	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "tables")));
-	rc = print_tables(st, "MEMORY");
+	rc = print_tables(st, "MEMORY", true);
 	cJSON_Delete(st);
 	return rc;
 }
@@ -777,8 +749,8 @@ int main(int argc, char **argv)
 		return usage_error("unknown command '%s'", argv[optind]);
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min || (cmd->max >= 0 && nargs > cmd->max))
-		return usage_error(
-		    nargs < cmd->min ? "%s: missing operand" : "%s: too many operands", cmd->name);
+		return usage_error("%s: %s", cmd->name,
+				   nargs < cmd->min ? "missing operand" : "too many operands");
 	if (o.seen & ~cmd->opts)
 		return usage_error("%s: option not valid for this command", cmd->name);
 	errno = 0;
