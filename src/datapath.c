@@ -39,6 +39,7 @@ _Static_assert(DP_IOC_BACKING_CLOSE == 0x4004E502, "FUSE_DEV_IOC_BACKING_CLOSE")
 struct datapath {
 	bool want_passthrough;
 	atomic_bool passthrough; /* settled once INIT is done */
+	atomic_bool ready; /* the first request after INIT was seen */
 	int devfd; /* the session's /dev/fuse */
 	pthread_mutex_t lock; /* guards every version's backing id */
 	char reason[200];
@@ -179,9 +180,17 @@ void datapath_init(struct datapath *dp, struct fuse_conn_info *conn)
 		}
 #endif
 	}
+	tfs_log(TFS_LOG_NOTICE, "data path: %s (%s)", datapath_mode(dp), dp->reason);
+}
+
+void datapath_ready(struct datapath *dp)
+{
+	/* Readahead set during INIT would be capped by the INIT reply itself:
+	 * raise it at the first request after, before any column is open. */
+	if (atomic_load(&dp->ready) || atomic_exchange(&dp->ready, true))
+		return;
 	if (!atomic_load(&dp->passthrough))
 		raise_readahead(dp);
-	tfs_log(TFS_LOG_NOTICE, "data path: %s (%s)", datapath_mode(dp), dp->reason);
 }
 
 const char *datapath_mode(const struct datapath *dp)
@@ -220,6 +229,10 @@ int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_in
 {
 	int id;
 
+	/* A read-only open has nothing to write back or apply on close:
+	 * spare each close its round trip. */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY)
+		fi->noflush = 1;
 	if (tfs_handle_kind(h) != TFS_N_COLUMN) {
 		/* Generated per open, so never cached; and never passthrough. */
 		fi->direct_io = 1;
@@ -228,6 +241,9 @@ int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_in
 	if (atomic_load(&dp->passthrough) && (id = version_backing(dp, h)) > 0) {
 		fi->keep_cache = 0;
 		fi->direct_io = 0;
+		/* Nothing of a column is cached in the kernel to write back on
+		 * close: spare every close its round trip. */
+		fi->noflush = 1;
 #if HAVE_DECL_FUSE_PASSTHROUGH_OPEN
 		fi->backing_id = id;
 #else

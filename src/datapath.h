@@ -31,6 +31,10 @@ void datapath_detach(struct datapath *dp);
 /* Called from the init handler: settles the mode from what the kernel offers. */
 void datapath_init(struct datapath *dp, struct fuse_conn_info *conn);
 
+/* Called at the start of every lookup and getattr; acts once, on the first
+ * request after INIT has taken effect in the kernel. */
+void datapath_ready(struct datapath *dp);
+
 /* "passthrough" or "page cache", and the reason, for logs and status. */
 const char *datapath_mode(const struct datapath *dp);
 const char *datapath_reason(const struct datapath *dp);

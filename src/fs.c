@@ -250,6 +250,12 @@ void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send)
 	notes->n = notes->cap = 0;
 }
 
+void tfs_table_changed(struct table *t, struct tfs_notes *notes)
+{
+	t->version++;
+	tfs_notes_add(notes, &t->meta, NULL, NULL);
+}
+
 void tfs_table_error(struct table *t, int err, const char *why)
 {
 	snprintf(t->last_error, sizeof(t->last_error), "%s", why);
@@ -518,14 +524,14 @@ int tfs_rmdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
 }
 
 /* Removes column i of t; lock held. */
-static void column_remove(struct tfs_fs *fs, struct table *t, size_t i)
+static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct tfs_notes *notes)
 {
 	struct column *c = t->cols[i];
 
 	memmove(&t->cols[i], &t->cols[i + 1], (t->ncols - i - 1) * sizeof(*t->cols));
 	t->ncols--;
 	fs->ncolumns--;
-	t->version++;
+	tfs_table_changed(t, notes);
 	t->dir.mtime = t->dir.ctime = tfs_now();
 	tfs_version_retire(fs, c->cur);
 	free(c);
@@ -533,6 +539,7 @@ static void column_remove(struct tfs_fs *fs, struct table *t, size_t i)
 
 int tfs_unlink(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
 {
+	struct tfs_notes notes = {0};
 	struct table *t;
 	ssize_t i;
 	int rc = 0;
@@ -557,13 +564,15 @@ int tfs_unlink(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
 	} else if ((i = column_find(t, name)) < 0) {
 		rc = -ENOENT;
 	} else {
-		column_remove(fs, t, (size_t)i);
+		column_remove(fs, t, (size_t)i, &notes);
 	}
 	pthread_mutex_unlock(&fs->lock);
+	tfs_notes_flush(fs, &notes, true);
 	return rc;
 }
 
-static int rename_table(struct tfs_fs *fs, const char *name, const char *newname, unsigned flags)
+static int rename_table(struct tfs_fs *fs, const char *name, const char *newname, unsigned flags,
+			struct tfs_notes *notes)
 {
 	struct table *t, *old;
 	char why[TFS_WHY_MAX];
@@ -594,13 +603,13 @@ static int rename_table(struct tfs_fs *fs, const char *name, const char *newname
 		tfs_log(TFS_LOG_ERR, "table '%s' lost from the catalog on rename", newname);
 		return -ENOMEM;
 	}
-	t->version++;
+	tfs_table_changed(t, notes);
 	t->dir.ctime = fs->root.mtime = fs->root.ctime = tfs_now();
 	return 0;
 }
 
 static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, const char *newname,
-			 unsigned flags)
+			 unsigned flags, struct tfs_notes *notes)
 {
 	char why[TFS_WHY_MAX];
 	ssize_t i, j;
@@ -622,12 +631,12 @@ static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, c
 	if (j >= 0) {
 		if (flags & RENAME_NOREPLACE)
 			return -EEXIST;
-		column_remove(fs, t, (size_t)j);
+		column_remove(fs, t, (size_t)j, notes);
 		if (j < i)
 			i--;
 	}
 	strcpy(t->cols[i]->def.name, newname);
-	t->version++;
+	tfs_table_changed(t, notes);
 	t->dir.mtime = t->dir.ctime = t->cols[i]->cur->ctime = tfs_now();
 	return 0;
 }
@@ -635,6 +644,7 @@ static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, c
 int tfs_rename(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node *newdir,
 	       const char *newname, unsigned flags)
 {
+	struct tfs_notes notes = {0};
 	int rc;
 
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
@@ -643,7 +653,7 @@ int tfs_rename(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct
 		return -EXDEV;
 	pthread_mutex_lock(&fs->lock);
 	if (dir->kind == TFS_N_ROOT)
-		rc = rename_table(fs, name, newname, flags);
+		rc = rename_table(fs, name, newname, flags, &notes);
 	else if (dir->kind != TFS_N_TABLE)
 		rc = -ENOTDIR;
 	else if (dir != newdir)
@@ -651,8 +661,9 @@ int tfs_rename(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct
 	else if (dir->table->removed)
 		rc = -ENOENT;
 	else
-		rc = rename_column(fs, dir->table, name, newname, flags);
+		rc = rename_column(fs, dir->table, name, newname, flags, &notes);
 	pthread_mutex_unlock(&fs->lock);
+	tfs_notes_flush(fs, &notes, true);
 	return rc;
 }
 

@@ -117,6 +117,10 @@ int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_nod
 /* Sends the notifications, then drops the pins; lock NOT held. */
 void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send);
 
+/* Counts a change of t's schema or name (a new version) and has the
+ * kernel's cached attributes of its meta.json dropped; lock held. */
+void tfs_table_changed(struct table *t, struct tfs_notes *notes);
+
 /* Current time for timestamps. */
 struct timespec tfs_now(void);
 

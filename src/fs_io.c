@@ -382,7 +382,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 		}
 	}
 	t->rows = plan->rows;
-	t->version++;
+	tfs_table_changed(t, notes);
 	t->dir.mtime = t->dir.ctime = now;
 	t->last_error[0] = '\0';
 	tfs_notes_add(notes, &t->dir, NULL, NULL);

@@ -43,12 +43,11 @@ static void to_stat(const struct tfs_attr *a, struct stat *st)
 	st->st_ctim = a->ctime;
 }
 
-/* Generated files change with every schema change: never cache them. */
+/* .status changes with everything: never cache its attributes.  meta.json's
+ * are invalidated by the core whenever its table changes. */
 static double attr_timeout(struct ll *ll, struct tfs_node *node)
 {
-	enum tfs_node_kind k = tfs_node_kind(node);
-
-	return k == TFS_N_META || k == TFS_N_STATUS ? 0.0 : ll->attr_timeout;
+	return tfs_node_kind(node) == TFS_N_STATUS ? 0.0 : ll->attr_timeout;
 }
 
 static void fill_entry(struct ll *ll, struct tfs_node *node, const struct tfs_attr *a,
@@ -100,6 +99,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ll *ll = ll_of(req);
+	datapath_ready(ll->dp);
 	struct tfs_node *node = NULL;
 	struct tfs_attr a;
 	int rc = tfs_lookup(ll->fs, node_of(req, parent), name, &node, &a);
@@ -128,6 +128,7 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 
 	(void)fi;
+	datapath_ready(ll->dp);
 	tfs_getattr(ll->fs, node, &a);
 	to_stat(&a, &st);
 	fuse_reply_attr(req, &st, attr_timeout(ll, node));
