@@ -401,6 +401,7 @@ int tfs_setattr(struct tfs_fs *fs, struct tfs_node *node, const struct tfs_setat
 		struct tfs_attr *attr)
 {
 	struct timespec now = tfs_now();
+	struct tfs_notes notes = {0};
 	int rc = 0;
 
 	pthread_mutex_lock(&fs->lock);
@@ -438,10 +439,14 @@ int tfs_setattr(struct tfs_fs *fs, struct tfs_node *node, const struct tfs_setat
 		node->mtime = sa->mtime;
 	if (sa->set_mode || sa->set_uid || sa->set_gid || sa->set_atime || sa->set_mtime)
 		node->ctime = now;
+	/* meta.json mirrors its table's owner and mode. */
+	if (node->kind == TFS_N_TABLE && (sa->set_mode || sa->set_uid || sa->set_gid))
+		tfs_notes_add(&notes, &node->table->meta, NULL, NULL);
 out:
 	if (rc == 0)
 		fill_attr(fs, node, attr);
 	pthread_mutex_unlock(&fs->lock);
+	tfs_notes_flush(fs, &notes, true);
 	return rc;
 }
 

@@ -1,0 +1,66 @@
+#!/bin/sh
+# limits: --memory-limit: a schema change that would go over it fails with
+# ENOSPC and leaves the table unchanged; df shows the limit as the size of
+# the filesystem and the memory in use.
+. "${top_srcdir:-.}/tests/mount/lib.sh"
+
+start_daemon --memory-limit 1M
+T=$MNT/m
+META=$T/meta.json
+
+section "df shows the limit"
+set -- $(tfs statvfs "$MNT")
+check_eq "statvfs total bytes (f_blocks * f_frsize)" 1048576 "$1"
+check_eq "statvfs used bytes of an empty mount" 0 "$2"
+check_eq "df -B1 size" 1048576 "$(df -B1 --output=size "$MNT" | tail -n 1 | tr -d ' ')"
+check_eq ".status memory.limit" 1048576 \
+	"$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["memory"]["limit"])' "$MNT/.status")"
+
+section "a schema over the limit: ENOSPC, table unchanged"
+mkdir "$T" || fatal "mkdir $T"
+SNAP=$TMPD/snap
+snapshot "$T" >"$SNAP"
+expect_errno "ENOSPC write" colcheck meta "$META" '{"rows": 2097152, "columns": [{"name": "big", "type": "int8"}]}'
+unchanged "after a 2M column" "$T" "$SNAP"
+check "no column big" test ! -e "$T/big"
+expect_errno ENOSPC tfs writemeta "$T" '{"rows": 1024, "columns": [{"name": "big", "type": "float64", "shape": [256]}]}'
+unchanged "after a 2M column from python" "$T" "$SNAP"
+
+section "within the limit"
+expect_ok colcheck meta "$META" '{"rows": 65536, "columns": [{"name": "a", "type": "int32"}]}'
+check_eq "a size" 262144 "$(size_of "$T/a")"
+check "fill a" tfs fill "$T" a 5 "$TMPD/a.ref"
+set -- $(tfs statvfs "$MNT")
+check "df used >= 256 KiB ($2)" test "$2" -ge 262144
+check "df used <= limit ($2)" test "$2" -le 1048576
+check_eq "df size unchanged" 1048576 "$1"
+check_eq "df used = .status memory.used" \
+	"$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["memory"]["used"])' "$MNT/.status")" "$2"
+snapshot "$T" >"$SNAP"
+
+section "growing over the limit: ENOSPC, table unchanged"
+expect_errno "ENOSPC write" colcheck meta "$META" '{"rows": 300000}'
+unchanged "after rows 300000" "$T" "$SNAP"
+expect_errno "ENOSPC write" colcheck meta "$META" '{"columns": [{"name": "b", "type": "float64", "shape": [2]}]}'
+unchanged "after a new 1 MiB column next to a 256 KiB one" "$T" "$SNAP"
+# Each half fits alone (960000 bytes; 256 KiB + 64 KiB), both together not.
+expect_errno "ENOSPC write" colcheck meta "$META" '{"rows": 240000, "columns": [{"name": "b", "type": "int8"}]}'
+unchanged "after rows 240000 and one more column" "$T" "$SNAP"
+check "last_error names the reason" py -c '
+import json, sys
+t = [x for x in json.load(open(sys.argv[1]))["tables"] if x["name"] == "m"][0]
+assert t["last_error"], t' "$MNT/.status"
+
+section "the limit counts all tables"
+mkdir "$MNT/m2" || fatal "mkdir m2"
+expect_errno "ENOSPC write" colcheck meta "$MNT/m2/meta.json" '{"rows": 800000, "columns": [{"name": "c", "type": "int8"}]}'
+expect_ok colcheck meta "$MNT/m2/meta.json" '{"rows": 500000, "columns": [{"name": "c", "type": "int8"}]}'
+section "memory comes back after rm"
+check "rm -r m" rm -r "$T"
+expect_ok colcheck meta "$MNT/m2/meta.json" '{"rows": 1000000}'
+check_eq "c size" 1000000 "$(size_of "$MNT/m2/c")"
+check "rm -r m2" rm -r "$MNT/m2"
+set -- $(tfs statvfs "$MNT")
+check_eq "df used after removing everything" 0 "$2"
+
+finish
