@@ -41,7 +41,6 @@ struct datapath {
 	atomic_bool passthrough; /* settled once INIT is done */
 	atomic_bool ready; /* the first request after INIT was seen */
 	int devfd; /* the session's /dev/fuse */
-	pthread_mutex_t lock; /* guards every version's backing id */
 	char reason[200];
 	char mountpoint[4096];
 };
@@ -54,7 +53,6 @@ int datapath_new(bool want_passthrough, struct datapath **out)
 		return -ENOMEM;
 	dp->want_passthrough = want_passthrough;
 	dp->devfd = -1;
-	pthread_mutex_init(&dp->lock, NULL);
 	snprintf(dp->reason, sizeof(dp->reason), "%s",
 		 want_passthrough ? "the kernel did not offer FUSE passthrough (Linux >= 6.9 "
 				    "with CONFIG_FUSE_PASSTHROUGH)"
@@ -65,7 +63,6 @@ int datapath_new(bool want_passthrough, struct datapath **out)
 
 void datapath_free(struct datapath *dp)
 {
-	pthread_mutex_destroy(&dp->lock);
 	free(dp);
 }
 
@@ -203,29 +200,13 @@ const char *datapath_reason(const struct datapath *dp)
 	return dp->reason;
 }
 
-/* The backing id of h's version, registered on first use; one id serves
- * every open of a version (the kernel refuses two for one inode).  A version
- * that cannot be bound is served through the page cache for all its life:
- * an inode is never open in both modes. */
-static int version_backing(struct datapath *dp, struct tfs_handle *h)
+static int bind_version(void *ctx, int fd)
 {
-	int *slot = tfs_handle_backing(h), id;
-
-	pthread_mutex_lock(&dp->lock);
-	if (*slot == 0) {
-		id = backing_open(dp, tfs_handle_fd(h));
-		if (id < 0)
-			tfs_log(TFS_LOG_WARNING, "column served through the page cache: "
-						 "passthrough binding refused (%s)",
-				strerror(-id));
-		*slot = id < 0 ? -1 : id;
-	}
-	id = *slot;
-	pthread_mutex_unlock(&dp->lock);
-	return id;
+	return backing_open(ctx, fd);
 }
 
-int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_info *fi)
+void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind kind,
+		   struct fuse_file_info *fi)
 {
 	int id;
 
@@ -233,12 +214,12 @@ int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_in
 	 * spare each close its round trip. */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
 		fi->noflush = 1;
-	if (tfs_handle_kind(h) != TFS_N_COLUMN) {
+	if (kind != TFS_N_COLUMN) {
 		/* Generated per open, so never cached; and never passthrough. */
 		fi->direct_io = 1;
-		return 0;
+		return;
 	}
-	if (atomic_load(&dp->passthrough) && (id = version_backing(dp, h)) > 0) {
+	if (atomic_load(&dp->passthrough) && (id = tfs_bind(fs, fi->fh, bind_version, dp)) > 0) {
 		fi->keep_cache = 0;
 		fi->direct_io = 0;
 		/* Nothing of a column is cached in the kernel to write back on
@@ -249,13 +230,12 @@ int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_in
 #else
 		pt_shim_arm_open(id);
 #endif
-		return 0;
+		return;
 	}
 	/* The daemon never changes a version's bytes behind the kernel's
 	 * back (a change of size makes a new version), so the cache stays
 	 * valid from one open to the next. */
 	fi->keep_cache = 1;
-	return 0;
 }
 
 void datapath_open_done(struct datapath *dp)

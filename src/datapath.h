@@ -39,8 +39,10 @@ void datapath_ready(struct datapath *dp);
 const char *datapath_mode(const struct datapath *dp);
 const char *datapath_reason(const struct datapath *dp);
 
-/* Fills fi for an open of h (cache flags, passthrough binding).  0 or -errno. */
-int datapath_open(struct datapath *dp, struct tfs_handle *h, struct fuse_file_info *fi);
+/* Fills fi for an open of a node of kind, open as fi->fh: cache flags, and
+ * the passthrough binding of a column. */
+void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind kind,
+		   struct fuse_file_info *fi);
 
 /* Called once the open reply is sent (or failed): forgets per-reply state. */
 void datapath_open_done(struct datapath *dp);

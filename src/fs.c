@@ -13,9 +13,6 @@
 #include "mem.h"
 #include "names.h"
 
-#define DIR_TYPE_BITS S_IFDIR
-#define REG_TYPE_BITS S_IFREG
-
 struct timespec tfs_now(void)
 {
 	struct timespec ts;
@@ -51,11 +48,28 @@ static ssize_t column_find(const struct table *t, const char *name)
 	return -1;
 }
 
-void tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, enum tfs_node_kind kind, mode_t mode,
-		   uid_t uid, gid_t gid)
+static int node_cmp(const void *a, const void *b)
+{
+	tfs_ino_t x = ((const struct tfs_node *)a)->ino, y = ((const struct tfs_node *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
+struct tfs_node *tfs_node_find(struct tfs_fs *fs, tfs_ino_t ino)
+{
+	struct tfs_node key = {.ino = ino};
+	void *p = tfind(&key, &fs->nodes, node_cmp);
+
+	return p ? *(struct tfs_node **)p : NULL;
+}
+
+int tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, tfs_ino_t ino, enum tfs_node_kind kind,
+		  mode_t mode, uid_t uid, gid_t gid)
 {
 	node->kind = kind;
-	node->ino = fs->next_ino++;
+	node->ino = ino ? ino : fs->next_ino++;
+	if (node->ino >= fs->next_ino)
+		fs->next_ino = node->ino + 1;
 	node->nlookup = 0;
 	node->nopen = 0;
 	node->mode = mode;
@@ -68,6 +82,17 @@ void tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, enum tfs_node_kind 
 	node->store.size = 0;
 	node->charge = 0;
 	node->backing_id = 0;
+	return tsearch(node, &fs->nodes, node_cmp) ? 0 : -ENOMEM;
+}
+
+void tfs_node_unmap(struct tfs_fs *fs, struct tfs_node *node)
+{
+	tdelete(node, &fs->nodes, node_cmp);
+}
+
+static void no_free(void *p)
+{
+	(void)p;
 }
 
 int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out)
@@ -78,10 +103,16 @@ int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out)
 		return -ENOMEM;
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->cfg = *cfg;
-	fs->next_ino = 1; /* the root is 1, as FUSE's root node id */
-	tfs_node_init(fs, &fs->root, TFS_N_ROOT, S_IFDIR | 01777, cfg->root_uid, cfg->root_gid);
-	tfs_node_init(fs, &fs->status, TFS_N_STATUS, S_IFREG | 0444, cfg->root_uid,
-		      cfg->root_gid);
+	fs->next_ino = TFS_STATUS_INO + 1;
+	fs->epoch = cfg->epoch;
+	if (tfs_node_init(fs, &fs->root, TFS_ROOT_INO, TFS_N_ROOT, S_IFDIR | 01777, cfg->root_uid,
+			  cfg->root_gid) < 0 ||
+	    tfs_node_init(fs, &fs->status, TFS_STATUS_INO, TFS_N_STATUS, S_IFREG | 0444,
+			  cfg->root_uid, cfg->root_gid) < 0) {
+		tdestroy(fs->nodes, no_free);
+		free(fs);
+		return -ENOMEM;
+	}
 	*out = fs;
 	return 0;
 }
@@ -91,6 +122,8 @@ static void free_table(struct tfs_fs *fs, struct table *t)
 {
 	for (size_t i = 0; i < t->ncols; i++)
 		free(t->cols[i]);
+	tfs_node_unmap(fs, &t->dir);
+	tfs_node_unmap(fs, &t->meta);
 	if (t->tprev)
 		t->tprev->tnext = t->tnext;
 	else
@@ -107,6 +140,8 @@ static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 		fs->cfg.hooks.version_gone(fs->cfg.hooks.ctx, v->backing_id);
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
+	tfs_node_unmap(fs, v);
+	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
 	if (v->vprev)
 		v->vprev->vnext = v->vnext;
 	else
@@ -116,31 +151,18 @@ static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 	free(v);
 }
 
-static void no_free(void *p)
-{
-	(void)p;
-}
-
 void tfs_fs_free(struct tfs_fs *fs)
 {
 	/* At unmount the kernel forgets nothing: free whatever is left. */
 	tdestroy(fs->tables, no_free);
+	tfs_handles_free(fs);
 	while (fs->versions)
 		free_version(fs, fs->versions);
 	while (fs->all_tables)
 		free_table(fs, fs->all_tables);
+	tdestroy(fs->nodes, no_free);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);
-}
-
-struct tfs_node *tfs_root(struct tfs_fs *fs)
-{
-	return &fs->root;
-}
-
-enum tfs_node_kind tfs_node_kind(const struct tfs_node *node)
-{
-	return node->kind;
 }
 
 void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
@@ -176,21 +198,33 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 
 	if (!v)
 		return -ENOMEM;
-	tfs_node_init(fs, v, TFS_N_COLUMN, S_IFREG | 0644, 0, 0);
-	snprintf(label, sizeof(label), "tablefs:%s/%s", t->name, colname);
-	rc = tfs_store_create(&v->store, size, label);
+	rc = tfs_node_init(fs, v, 0, TFS_N_COLUMN, S_IFREG | 0644, 0, 0);
 	if (rc < 0) {
 		free(v);
 		return rc;
 	}
+	snprintf(label, sizeof(label), "tablefs:%s/%s", t->name, colname);
+	rc = tfs_store_create(&v->store, size, label);
+	if (rc < 0) {
+		tfs_node_unmap(fs, v);
+		free(v);
+		return rc;
+	}
 	v->charge = tfs_mem_charge(size);
+	tfs_version_enter(fs, v);
+	tfs_persist_version(fs, v);
+	*out = v;
+	return 0;
+}
+
+void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
+{
 	fs->mem_used += v->charge;
+	v->vprev = NULL;
 	v->vnext = fs->versions;
 	if (v->vnext)
 		v->vnext->vprev = v;
 	fs->versions = v;
-	*out = v;
-	return 0;
 }
 
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)
@@ -228,9 +262,9 @@ void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send)
 	for (size_t i = 0; send && i < notes->n; i++) {
 		struct tfs_note *e = &notes->v[i];
 		if (e->dir && h->inval_entry)
-			h->inval_entry(h->ctx, e->dir, e->name);
+			h->inval_entry(h->ctx, e->dir->ino, e->name);
 		else if (!e->dir && h->inval_inode)
-			h->inval_inode(h->ctx, e->node);
+			h->inval_inode(h->ctx, e->node->ino);
 	}
 	pthread_mutex_lock(&fs->lock);
 	for (size_t i = 0; i < notes->n; i++) {
@@ -289,6 +323,7 @@ static void fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs
 
 	memset(a, 0, sizeof(*a));
 	a->ino = node->ino;
+	a->kind = node->kind;
 	a->mode = node->mode;
 	a->uid = node->uid;
 	a->gid = node->gid;
@@ -326,12 +361,19 @@ static void fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs
 	}
 }
 
-int tfs_getattr(struct tfs_fs *fs, struct tfs_node *node, struct tfs_attr *attr)
+int tfs_getattr(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_attr *attr)
 {
+	struct tfs_node *node;
+	int rc = -ESTALE;
+
 	pthread_mutex_lock(&fs->lock);
-	fill_attr(fs, node, attr);
+	node = tfs_node_find(fs, ino);
+	if (node) {
+		fill_attr(fs, node, attr);
+		rc = 0;
+	}
 	pthread_mutex_unlock(&fs->lock);
-	return 0;
+	return rc;
 }
 
 /* Finds name in dir; lock held.  No reference taken. */
@@ -370,41 +412,54 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 	}
 }
 
-int tfs_lookup(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node **out,
-	       struct tfs_attr *attr)
+int tfs_lookup(struct tfs_fs *fs, tfs_ino_t dir, const char *name, struct tfs_attr *attr)
 {
-	struct tfs_node *node;
-	int rc;
+	struct tfs_node *node, *d;
+	int rc = -ESTALE;
 
 	if (strlen(name) > TFS_NAME_MAX + 16)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&fs->lock);
-	rc = lookup_locked(fs, dir, name, &node);
+	d = tfs_node_find(fs, dir);
+	if (d)
+		rc = lookup_locked(fs, d, name, &node);
 	if (rc == 0) {
 		node->nlookup++;
 		fill_attr(fs, node, attr);
-		*out = node;
 	}
 	pthread_mutex_unlock(&fs->lock);
 	return rc;
 }
 
-void tfs_forget(struct tfs_fs *fs, struct tfs_node *node, uint64_t n)
+void tfs_forget(struct tfs_fs *fs, tfs_ino_t ino, uint64_t n)
 {
+	struct tfs_node *node;
+
 	pthread_mutex_lock(&fs->lock);
-	node->nlookup = n > node->nlookup ? 0 : node->nlookup - n;
-	tfs_node_maybe_free(fs, node);
+	node = tfs_node_find(fs, ino);
+	if (node) {
+		/* A node taken over from an earlier serving process has an
+		 * unknown count: the kernel forgets an inode all at once. */
+		node->nlookup = n >= node->nlookup ? 0 : node->nlookup - n;
+		tfs_node_maybe_free(fs, node);
+	}
 	pthread_mutex_unlock(&fs->lock);
 }
 
-int tfs_setattr(struct tfs_fs *fs, struct tfs_node *node, const struct tfs_setattr *sa,
+int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 		struct tfs_attr *attr)
 {
 	struct timespec now = tfs_now();
 	struct tfs_notes notes = {0};
+	struct tfs_node *node;
 	int rc = 0;
 
 	pthread_mutex_lock(&fs->lock);
+	node = tfs_node_find(fs, ino);
+	if (!node) {
+		rc = -ESTALE;
+		goto out;
+	}
 	if (node->kind == TFS_N_STATUS ||
 	    (node->kind == TFS_N_META && (sa->set_mode || sa->set_uid || sa->set_gid))) {
 		rc = -EPERM; /* generated; meta.json takes its table's owner and mode */
@@ -442,6 +497,12 @@ int tfs_setattr(struct tfs_fs *fs, struct tfs_node *node, const struct tfs_setat
 	/* meta.json mirrors its table's owner and mode. */
 	if (node->kind == TFS_N_TABLE && (sa->set_mode || sa->set_uid || sa->set_gid))
 		tfs_notes_add(&notes, &node->table->meta, NULL, NULL);
+	if (node->kind == TFS_N_TABLE)
+		tfs_persist_table(fs, node->table);
+	else if (node->kind == TFS_N_COLUMN)
+		tfs_persist_version(fs, node);
+	else if (node->kind == TFS_N_ROOT)
+		tfs_persist_root(fs);
 out:
 	if (rc == 0)
 		fill_attr(fs, node, attr);
@@ -450,52 +511,70 @@ out:
 	return rc;
 }
 
-int tfs_mkdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name, mode_t mode,
-	      const struct tfs_cred *cred, struct tfs_node **out, struct tfs_attr *attr)
+int tfs_table_new(struct tfs_fs *fs, const char *name, tfs_ino_t dir_ino, tfs_ino_t meta_ino,
+		  mode_t mode, uid_t uid, gid_t gid, struct table **out)
 {
-	char why[TFS_WHY_MAX];
 	struct table *t;
 	int rc;
 
-	if (dir->kind != TFS_N_ROOT)
-		return -EPERM; /* tables hold columns, not directories */
-	rc = tfs_name_check(name, why, sizeof(why));
-	if (rc < 0) {
-		tfs_log(TFS_LOG_INFO, "mkdir '%s' refused: %s", name, why);
-		return rc;
-	}
+	if (table_find(fs, name) || strcmp(name, TFS_STATUS_NAME) == 0)
+		return -EEXIST;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	pthread_mutex_lock(&fs->lock);
-	if (table_find(fs, name) || strcmp(name, TFS_STATUS_NAME) == 0) {
-		rc = -EEXIST;
-		goto out_free;
-	}
 	strcpy(t->name, name);
-	tfs_node_init(fs, &t->dir, TFS_N_TABLE, S_IFDIR | (mode & 07777), cred->uid, cred->gid);
-	tfs_node_init(fs, &t->meta, TFS_N_META, S_IFREG, cred->uid, cred->gid);
+	rc = tfs_node_init(fs, &t->dir, dir_ino, TFS_N_TABLE, S_IFDIR | (mode & 07777), uid, gid);
+	if (rc < 0)
+		goto out_free;
+	rc = tfs_node_init(fs, &t->meta, meta_ino, TFS_N_META, S_IFREG, uid, gid);
+	if (rc < 0)
+		goto out_unmap_dir;
 	t->dir.table = t->meta.table = t;
 	t->version = 1;
 	if (!tsearch(t, &fs->tables, table_cmp)) {
 		rc = -ENOMEM;
-		goto out_free;
+		goto out_unmap_meta;
 	}
 	t->tnext = fs->all_tables;
 	if (t->tnext)
 		t->tnext->tprev = t;
 	fs->all_tables = t;
 	fs->ntables++;
-	fs->root.mtime = fs->root.ctime = tfs_now();
-	t->dir.nlookup++;
-	fill_attr(fs, &t->dir, attr);
-	*out = &t->dir;
-	pthread_mutex_unlock(&fs->lock);
+	*out = t;
 	return 0;
 
+out_unmap_meta:
+	tfs_node_unmap(fs, &t->meta);
+out_unmap_dir:
+	tfs_node_unmap(fs, &t->dir);
 out_free:
-	pthread_mutex_unlock(&fs->lock);
 	free(t);
+	return rc;
+}
+
+int tfs_mkdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name, mode_t mode,
+	      const struct tfs_cred *cred, struct tfs_attr *attr)
+{
+	char why[TFS_WHY_MAX];
+	struct table *t;
+	int rc;
+
+	if (dir != TFS_ROOT_INO)
+		return -EPERM; /* tables hold columns, not directories */
+	rc = tfs_name_check(name, why, sizeof(why));
+	if (rc < 0) {
+		tfs_log(TFS_LOG_INFO, "mkdir '%s' refused: %s", name, why);
+		return rc;
+	}
+	pthread_mutex_lock(&fs->lock);
+	rc = tfs_table_new(fs, name, 0, 0, mode, cred->uid, cred->gid, &t);
+	if (rc == 0) {
+		fs->root.mtime = fs->root.ctime = tfs_now();
+		t->dir.nlookup++;
+		tfs_persist_table(fs, t);
+		fill_attr(fs, &t->dir, attr);
+	}
+	pthread_mutex_unlock(&fs->lock);
 	return rc;
 }
 
@@ -505,17 +584,18 @@ static void table_unlink(struct tfs_fs *fs, struct table *t)
 	tdelete(t, &fs->tables, table_cmp);
 	fs->ntables--;
 	t->removed = true;
+	tfs_persist_drop(fs, TFS_REC_TABLE, t->dir.ino);
 	fs->root.mtime = fs->root.ctime = tfs_now();
 	tfs_node_maybe_free(fs, &t->dir);
 }
 
-int tfs_rmdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
+int tfs_rmdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 {
 	struct table *t;
 	int rc = 0;
 
-	if (dir->kind != TFS_N_ROOT)
-		return dir->kind == TFS_N_TABLE ? -ENOENT : -ENOTDIR;
+	if (dir != TFS_ROOT_INO)
+		return -ENOENT; /* no directories in tables */
 	pthread_mutex_lock(&fs->lock);
 	t = table_find(fs, name);
 	if (!t)
@@ -538,28 +618,36 @@ static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct t
 	fs->ncolumns--;
 	tfs_table_changed(t, notes);
 	t->dir.mtime = t->dir.ctime = tfs_now();
+	tfs_persist_table(fs, t);
 	tfs_version_retire(fs, c->cur);
 	free(c);
 }
 
-int tfs_unlink(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
+int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 {
 	struct tfs_notes notes = {0};
+	struct tfs_node *d;
 	struct table *t;
 	ssize_t i;
 	int rc = 0;
 
-	if (dir->kind == TFS_N_ROOT) {
-		pthread_mutex_lock(&fs->lock);
-		rc = table_find(fs, name) ? -EISDIR :
-		     strcmp(name, TFS_STATUS_NAME) == 0 ? -EPERM : -ENOENT;
-		pthread_mutex_unlock(&fs->lock);
-		return rc;
-	}
-	if (dir->kind != TFS_N_TABLE)
-		return -ENOTDIR;
-	t = dir->table;
 	pthread_mutex_lock(&fs->lock);
+	d = tfs_node_find(fs, dir);
+	if (!d) {
+		rc = -ESTALE;
+		goto out;
+	}
+	if (d->kind == TFS_N_ROOT) {
+		rc = table_find(fs, name)			 ? -EISDIR :
+		     strcmp(name, TFS_STATUS_NAME) == 0 ? -EPERM :
+							  -ENOENT;
+		goto out;
+	}
+	if (d->kind != TFS_N_TABLE) {
+		rc = -ENOTDIR;
+		goto out;
+	}
+	t = d->table;
 	if (t->removed) {
 		rc = -ENOENT;
 	} else if (strcmp(name, TFS_META_NAME) == 0) {
@@ -571,6 +659,7 @@ int tfs_unlink(struct tfs_fs *fs, struct tfs_node *dir, const char *name)
 	} else {
 		column_remove(fs, t, (size_t)i, &notes);
 	}
+out:
 	pthread_mutex_unlock(&fs->lock);
 	tfs_notes_flush(fs, &notes, true);
 	return rc;
@@ -610,6 +699,7 @@ static int rename_table(struct tfs_fs *fs, const char *name, const char *newname
 	}
 	tfs_table_changed(t, notes);
 	t->dir.ctime = fs->root.mtime = fs->root.ctime = tfs_now();
+	tfs_persist_table(fs, t);
 	return 0;
 }
 
@@ -643,21 +733,27 @@ static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, c
 	strcpy(t->cols[i]->def.name, newname);
 	tfs_table_changed(t, notes);
 	t->dir.mtime = t->dir.ctime = t->cols[i]->cur->ctime = tfs_now();
+	tfs_persist_table(fs, t);
 	return 0;
 }
 
-int tfs_rename(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node *newdir,
+int tfs_rename(struct tfs_fs *fs, tfs_ino_t dirino, const char *name, tfs_ino_t newdirino,
 	       const char *newname, unsigned flags)
 {
 	struct tfs_notes notes = {0};
+	struct tfs_node *dir, *newdir;
 	int rc;
 
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT */
-	if (dir->kind != newdir->kind)
-		return -EXDEV;
 	pthread_mutex_lock(&fs->lock);
-	if (dir->kind == TFS_N_ROOT)
+	dir = tfs_node_find(fs, dirino);
+	newdir = tfs_node_find(fs, newdirino);
+	if (!dir || !newdir)
+		rc = -ESTALE;
+	else if (dir->kind != newdir->kind)
+		rc = -EXDEV;
+	else if (dir->kind == TFS_N_ROOT)
 		rc = rename_table(fs, name, newname, flags, &notes);
 	else if (dir->kind != TFS_N_TABLE)
 		rc = -ENOTDIR;
@@ -694,13 +790,20 @@ static void collect_table(const void *p, VISIT which, void *ctx)
 		add_dirent(ctx, t->name, t->dir.ino, S_IFDIR);
 }
 
-int tfs_readdir(struct tfs_fs *fs, struct tfs_node *dir, struct tfs_dirent **ents, size_t *n)
+int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size_t *n)
 {
 	struct collect c = {0};
-	struct table *t = dir->table;
+	struct tfs_node *dir;
+	struct table *t;
 	int rc = 0;
 
 	pthread_mutex_lock(&fs->lock);
+	dir = tfs_node_find(fs, ino);
+	if (!dir) {
+		rc = -ESTALE;
+		goto out;
+	}
+	t = dir->table;
 	if (dir->kind != TFS_N_ROOT && dir->kind != TFS_N_TABLE) {
 		rc = -ENOTDIR;
 		goto out;

@@ -15,8 +15,15 @@
 #include "meta.h"
 
 struct tfs_fs;
-struct tfs_node;
-struct tfs_handle;
+
+/* The kernel names nodes by inode number (the FUSE node id) and open files
+ * by handle id (fi->fh).  Both stay meaningful across a restart of the
+ * serving process, which pointers would not (see fs_impl.h). */
+typedef uint64_t tfs_ino_t;
+typedef uint64_t tfs_fh_t;
+
+#define TFS_ROOT_INO 1
+#define TFS_STATUS_INO 2
 
 /* Name of the root's status file (JSON: memory, data path, per-table use and
  * last errors).  The dot keeps it apart from every table name. */
@@ -29,16 +36,28 @@ struct tfs_hooks {
 	void *ctx;
 	/* Drop cached attributes and pages of node; dirty pages are written
 	 * back first (the kernel launders them into the daemon). */
-	void (*inval_inode)(void *ctx, struct tfs_node *node);
+	void (*inval_inode)(void *ctx, tfs_ino_t ino);
 	/* Drop the kernel's name -> node entry name in dir. */
-	void (*inval_entry)(void *ctx, struct tfs_node *dir, const char *name);
+	void (*inval_entry)(void *ctx, tfs_ino_t dir, const char *name);
 	/* A column version is gone: release what the data path tied to it. */
 	void (*version_gone)(void *ctx, int backing_id);
 	/* The data path in force and why, for .status. */
 	void (*data_path)(void *ctx, const char **mode, const char **why);
+	/* Hand-over of state to a supervisor that outlives the serving
+	 * process (optional): put replaces record (kind, key) with blob and,
+	 * where fd >= 0, a descriptor to keep; drop deletes the record.  Both
+	 * return once the record is safe, and are called with the core's lock
+	 * held: they must not call back into the core. */
+	void (*persist_put)(void *ctx, uint32_t kind, uint64_t key, const void *blob, size_t len,
+			    int fd);
+	void (*persist_drop)(void *ctx, uint32_t kind, uint64_t key);
 };
 
+/* Kinds of persisted records, in the order they must be restored. */
+enum tfs_record_kind { TFS_REC_ROOT = 1, TFS_REC_VERSION = 2, TFS_REC_TABLE = 3 };
+
 struct tfs_config {
+	uint64_t epoch; /* 0 for the first serving process, then 1, 2, ... */
 	uint64_t mem_limit; /* bytes */
 	uid_t root_uid; /* owner of the mount root */
 	gid_t root_gid;
@@ -55,7 +74,8 @@ struct tfs_cred {
 enum tfs_node_kind { TFS_N_ROOT, TFS_N_TABLE, TFS_N_META, TFS_N_COLUMN, TFS_N_STATUS };
 
 struct tfs_attr {
-	uint64_t ino; /* st_ino: unique for the life of the daemon */
+	tfs_ino_t ino; /* st_ino and FUSE node id: never reused while mounted */
+	enum tfs_node_kind kind;
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
@@ -90,76 +110,92 @@ int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out);
 /* Frees everything; no node or handle may be used afterwards. */
 void tfs_fs_free(struct tfs_fs *fs);
 
-/* The root node; it is never freed before the filesystem. */
-struct tfs_node *tfs_root(struct tfs_fs *fs);
+/* Rebuilds one record's state in a new filesystem, before it serves: roots,
+ * then versions, then tables.  fd (versions) becomes the filesystem's.  Node
+ * numbers are kept; the kernel's references to them are unknown, so every
+ * restored node stays until the kernel forgets it (tfs_forget), or until
+ * tfs_forget_unknown says the kernel never had it. */
+int tfs_restore(struct tfs_fs *fs, uint32_t kind, const void *blob, size_t len, int fd);
 
-enum tfs_node_kind tfs_node_kind(const struct tfs_node *node);
+/* Calls fn for every node restored by tfs_restore that nothing but an
+ * unknown kernel reference holds; fn may call tfs_forget_unknown. */
+void tfs_foreach_restored(struct tfs_fs *fs, void (*fn)(void *ctx, tfs_ino_t ino), void *ctx);
+
+/* The kernel has no reference to restored node ino: it may go. */
+void tfs_forget_unknown(struct tfs_fs *fs, tfs_ino_t ino);
+
+/* Every call that names a node by number fails with -ESTALE when no such
+ * node exists (any more). */
 
 /* Looks name up in dir and takes one kernel reference on the result. */
-int tfs_lookup(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node **out,
-	       struct tfs_attr *attr);
+int tfs_lookup(struct tfs_fs *fs, tfs_ino_t dir, const char *name, struct tfs_attr *attr);
 
 /* Drops n kernel references taken by lookup, mkdir or a handed-out entry. */
-void tfs_forget(struct tfs_fs *fs, struct tfs_node *node, uint64_t n);
+void tfs_forget(struct tfs_fs *fs, tfs_ino_t ino, uint64_t n);
 
-int tfs_getattr(struct tfs_fs *fs, struct tfs_node *node, struct tfs_attr *attr);
+int tfs_getattr(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_attr *attr);
 
 /* chmod, chown, utimes and truncate.  A column's size cannot change
  * (-EPERM unless the size asked is its size). */
-int tfs_setattr(struct tfs_fs *fs, struct tfs_node *node, const struct tfs_setattr *sa,
+int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 		struct tfs_attr *attr);
 
 /* Creates an empty table; takes one kernel reference on it. */
-int tfs_mkdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name, mode_t mode,
-	      const struct tfs_cred *cred, struct tfs_node **out, struct tfs_attr *attr);
+int tfs_mkdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name, mode_t mode,
+	      const struct tfs_cred *cred, struct tfs_attr *attr);
 
 /* Deletes an empty table (no columns); -ENOTEMPTY otherwise. */
-int tfs_rmdir(struct tfs_fs *fs, struct tfs_node *dir, const char *name);
+int tfs_rmdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name);
 
 /* Deletes a column.  meta.json can be unlinked only from a table without
  * columns (so that rm -r works) and stays, being generated. */
-int tfs_unlink(struct tfs_fs *fs, struct tfs_node *dir, const char *name);
+int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name);
 
 /* Renames a table, or a column within its table.  flags: RENAME_NOREPLACE. */
-int tfs_rename(struct tfs_fs *fs, struct tfs_node *dir, const char *name, struct tfs_node *newdir,
+int tfs_rename(struct tfs_fs *fs, tfs_ino_t dir, const char *name, tfs_ino_t newdir,
 	       const char *newname, unsigned flags);
 
 /* Snapshot of a directory's entries, "." and ".." first (malloc'd array). */
-int tfs_readdir(struct tfs_fs *fs, struct tfs_node *dir, struct tfs_dirent **ents, size_t *n);
+int tfs_readdir(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_dirent **ents, size_t *n);
 
 void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st);
 
-/* Opens node with open(2) flags.  Columns refuse O_TRUNC (-EPERM); meta.json
- * takes a snapshot for reading and collects written documents. */
-int tfs_open(struct tfs_fs *fs, struct tfs_node *node, int flags, const struct tfs_cred *cred,
-	     struct tfs_handle **out);
+/* Opens ino with open(2) flags; *kind says what was opened.  Columns refuse
+ * O_TRUNC (-EPERM); meta.json takes a snapshot for reading and collects
+ * written documents. */
+int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred *cred,
+	     tfs_fh_t *fh, enum tfs_node_kind *kind);
 
-/* What an open handle is for the data path. */
-enum tfs_node_kind tfs_handle_kind(const struct tfs_handle *h);
+/* Binds the column version open as fh for kernel passthrough, once per
+ * version: bind(ctx, memfd) registers it and returns a backing id > 0 or
+ * -errno; later opens of the version reuse that id.  Returns the id, or
+ * -errno when the version cannot be bound: it is then served through the
+ * page cache for all its life, as one inode never mixes the two. */
+int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), void *ctx);
 
-/* Column handles: the memfd of the version opened, and the slot where the
- * data path keeps its per-version state (a kernel backing id), guarded by
- * the data path itself. */
-int tfs_handle_fd(const struct tfs_handle *h);
-int *tfs_handle_backing(struct tfs_handle *h);
+/* The calls below take the ino the kernel gives with the handle: a handle
+ * id it still holds from a previous serving process is taken over on first
+ * use.  An unknown id of this process is -EBADF. */
 
-/* Points *data at up to size bytes at off (fewer at the end, none past it). */
-int tfs_read(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, size_t size, const void **data,
-	     size_t *n);
+/* Points *data at up to size bytes at off (fewer at the end, none past it);
+ * valid until the handle is released. */
+int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t size,
+	     const void **data, size_t *n);
 
 /* Writes into a column (inside it only: -EPERM past the end) or appends to
  * the document being written to meta.json, applying it as soon as it is a
  * complete JSON value. */
-int tfs_write(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, const void *buf, size_t size);
+int tfs_write(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, const void *buf,
+	      size_t size);
 
 /* Applies a pending meta.json document; its error is close(2)'s. */
-int tfs_flush(struct tfs_fs *fs, struct tfs_handle *h);
+int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh);
 
-void tfs_release(struct tfs_fs *fs, struct tfs_handle *h);
+void tfs_release(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh);
 
-/* Applies a schema document to the table named table (what a write to its
- * meta.json does).  0, or -errno with the reason logged and kept for status. */
-int tfs_apply(struct tfs_fs *fs, struct tfs_node *table, const char *doc, size_t len,
+/* Applies a schema document to table dir (what a write to its meta.json
+ * does).  0, or -errno with the reason logged and kept for status. */
+int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *doc, size_t len,
 	      const struct tfs_cred *cred);
 
 #endif

@@ -9,13 +9,19 @@
  * node; the old node lives on, with its old bytes, for whoever still has it
  * open or mapped, and is freed when the last of them lets go.
  *
- * The FUSE layer uses a node's address as the FUSE node id (as libfuse's
- * passthrough_ll does), so resolving a request costs nothing.  The address
- * stays valid while any of these hold: the kernel's lookup count (nlookup,
- * dropped by forget), open handles and internal pins (nopen), or the node
- * being reachable from the catalog.  st_ino is separate: a 64-bit counter
- * never reused while the daemon runs, so a resized column shows a new st_ino
- * and the FUSE generation can simply equal st_ino.
+ * A node's inode number is also its FUSE node id: a 64-bit counter, never
+ * reused while the filesystem is mounted (it is carried over when a new
+ * serving process takes over, see supervise.c), so a resized column shows a
+ * new st_ino and the FUSE generation can simply equal it.  Requests are
+ * resolved through fs->nodes, a map from number to node; a number with no
+ * node is stale (ESTALE), never a dangling pointer.  A node lives while any
+ * of these hold: the kernel's lookup count (nlookup, dropped by forget),
+ * open handles and internal pins (nopen), or being reachable from the
+ * catalog.  Root and .status have fixed numbers (TFS_ROOT_INO, TFS_STATUS_INO).
+ *
+ * Open files are named by handle ids, not pointers, for the same reason:
+ * (epoch << 40 | sequence), where the epoch changes with each serving
+ * process, so ids the kernel holds from an earlier one are recognised.
  *
  * Locking: one mutex, fs->lock, guards the catalog and every field marked
  * "lock" below.  The bytes of a version are shared memory and take no lock:
@@ -70,6 +76,10 @@ struct table {
 
 struct tfs_fs {
 	pthread_mutex_t lock;
+	void *nodes; /* tsearch tree of struct tfs_node *, by ino; lock */
+	void *handles; /* tsearch tree of struct tfs_handle *, by id; lock */
+	uint64_t epoch; /* of this serving process, in handle ids */
+	uint64_t next_fh; /* lock */
 	struct tfs_config cfg;
 	struct tfs_node root, status;
 	void *tables; /* tsearch tree of struct table *, by name; lock */
@@ -94,9 +104,16 @@ struct tfs_notes {
 	} *v;
 };
 
-/* Fills in a fresh node's identity and times; caller holds the lock. */
-void tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, enum tfs_node_kind kind, mode_t mode,
-		   uid_t uid, gid_t gid);
+/* Fills in a fresh node's identity and times and enters it in the node map
+ * under ino (0: the next free number); lock held.  0 or -ENOMEM. */
+int tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, tfs_ino_t ino, enum tfs_node_kind kind,
+		  mode_t mode, uid_t uid, gid_t gid);
+
+/* Takes node out of the node map before it is freed; lock held. */
+void tfs_node_unmap(struct tfs_fs *fs, struct tfs_node *node);
+
+/* The node numbered ino, or NULL; lock held. */
+struct tfs_node *tfs_node_find(struct tfs_fs *fs, tfs_ino_t ino);
 
 /* Frees node (and its table, for TABLE/META) if nothing holds it any more;
  * caller holds the lock. */
@@ -120,6 +137,30 @@ void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send);
 /* Counts a change of t's schema or name (a new version) and has the
  * kernel's cached attributes of its meta.json dropped; lock held. */
 void tfs_table_changed(struct table *t, struct tfs_notes *notes);
+
+/* Frees every open handle (at teardown). */
+void tfs_handles_free(struct tfs_fs *fs);
+
+/* A kernel reference count nobody knows: that of a node taken over from an
+ * earlier serving process.  The first forget from the kernel clears it. */
+#define TFS_NLOOKUP_UNKNOWN UINT64_MAX
+
+/* Hand the state of a version, a table or the root to the supervisor so
+ * that a new serving process can take it over, or drop it; lock held.
+ * No-ops when unsupervised. */
+void tfs_persist_version(struct tfs_fs *fs, struct tfs_node *v);
+void tfs_persist_table(struct tfs_fs *fs, struct table *t);
+void tfs_persist_root(struct tfs_fs *fs);
+void tfs_persist_drop(struct tfs_fs *fs, enum tfs_record_kind kind, tfs_ino_t key);
+
+/* Makes a table with the given node numbers (0: new ones) and enters it in
+ * the catalog; lock held.  *out or -ENOMEM / -EEXIST. */
+int tfs_table_new(struct tfs_fs *fs, const char *name, tfs_ino_t dir_ino, tfs_ino_t meta_ino,
+		  mode_t mode, uid_t uid, gid_t gid, struct table **out);
+
+/* Enters a version node with store st (taken over) in the version list and
+ * the memory accounting; lock held. */
+void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v);
 
 /* Current time for timestamps. */
 struct timespec tfs_now(void);

@@ -19,7 +19,8 @@
  * open and served from that snapshot; a document written to meta.json is
  * collected here until it is complete. */
 struct tfs_handle {
-	struct tfs_node *node;
+	tfs_fh_t id; /* (epoch << 40) | sequence */
+	struct tfs_node *node; /* pinned by nopen */
 	char *snap; /* META, STATUS: rendered at open */
 	size_t snaplen;
 	char *doc; /* META: document being written */
@@ -119,29 +120,32 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 	return nl;
 }
 
-int tfs_open(struct tfs_fs *fs, struct tfs_node *node, int flags, const struct tfs_cred *cred,
-	     struct tfs_handle **out)
+static int handle_cmp(const void *a, const void *b)
+{
+	tfs_fh_t x = ((const struct tfs_handle *)a)->id, y = ((const struct tfs_handle *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Makes a handle on node: meta.json and .status are rendered now; lock held. */
+static int handle_new(struct tfs_fs *fs, struct tfs_node *node, tfs_fh_t id, bool writing,
+		      const struct tfs_cred *cred, struct tfs_handle **out)
 {
 	struct tfs_handle *h = calloc(1, sizeof(*h));
-	bool writing = (flags & O_ACCMODE) != O_RDONLY;
 	int rc = 0;
 
 	if (!h)
 		return -ENOMEM;
+	h->id = id;
 	h->node = node;
 	h->cred = *cred;
 	h->writer = writing;
-	pthread_mutex_lock(&fs->lock);
 	switch (node->kind) {
 	case TFS_N_ROOT:
 	case TFS_N_TABLE:
 		rc = -EISDIR;
 		break;
 	case TFS_N_COLUMN:
-		/* Truncating would change rows * itemsize behind the schema:
-		 * to create anew, delete the column and write meta.json. */
-		if (flags & O_TRUNC)
-			rc = -EPERM;
 		break;
 	case TFS_N_META:
 		if (node->table->removed)
@@ -156,39 +160,120 @@ int tfs_open(struct tfs_fs *fs, struct tfs_node *node, int flags, const struct t
 			rc = -ENOMEM;
 		break;
 	}
-	if (rc == 0)
-		node->nopen++;
-	pthread_mutex_unlock(&fs->lock);
+	if (rc == 0 && !tsearch(h, &fs->handles, handle_cmp))
+		rc = -ENOMEM;
 	if (rc < 0) {
 		free(h->snap);
 		free(h);
 		return rc;
 	}
+	node->nopen++;
 	*out = h;
 	return 0;
 }
 
-enum tfs_node_kind tfs_handle_kind(const struct tfs_handle *h)
+int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred *cred,
+	     tfs_fh_t *fh, enum tfs_node_kind *kind)
 {
-	return h->node->kind;
+	struct tfs_handle *h;
+	struct tfs_node *node;
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	node = tfs_node_find(fs, ino);
+	if (!node) {
+		rc = -ESTALE;
+	} else if (node->kind == TFS_N_COLUMN && (flags & O_TRUNC)) {
+		/* Truncating would change rows * itemsize behind the schema:
+		 * to create anew, delete the column and write meta.json. */
+		rc = -EPERM;
+	} else {
+		rc = handle_new(fs, node, fs->epoch << 40 | ++fs->next_fh,
+				(flags & O_ACCMODE) != O_RDONLY, cred, &h);
+		if (rc == 0) {
+			*fh = h->id;
+			*kind = node->kind;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
 }
 
-int tfs_handle_fd(const struct tfs_handle *h)
+/* The handle fh on ino.  One the kernel holds from an earlier serving
+ * process is taken over: made anew on the same node, for reading and
+ * writing (the kernel checked the access when it was opened), with the
+ * node's owner as the writer of any column it creates.  Lock held. */
+static int handle_get(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, struct tfs_handle **out)
 {
-	return h->node->store.fd;
+	struct tfs_handle key = {.id = fh};
+	struct tfs_node *node;
+	struct tfs_cred cred;
+	void *p = tfind(&key, &fs->handles, handle_cmp);
+
+	if (p) {
+		*out = *(struct tfs_handle **)p;
+		return 0;
+	}
+	if (fh >> 40 == fs->epoch)
+		return -EBADF;
+	node = tfs_node_find(fs, ino);
+	if (!node)
+		return -ESTALE;
+	cred.uid = node->kind == TFS_N_META ? node->table->dir.uid : node->uid;
+	cred.gid = node->kind == TFS_N_META ? node->table->dir.gid : node->gid;
+	cred.umask = 022;
+	return handle_new(fs, node, fh, node->kind != TFS_N_STATUS, &cred, out);
 }
 
-int *tfs_handle_backing(struct tfs_handle *h)
+/* handle_get taking the lock: the handle stays valid unlocked, as the
+ * kernel sends no release while other requests on it are in flight. */
+static int handle_of(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, struct tfs_handle **out)
 {
-	return &h->node->backing_id;
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	rc = handle_get(fs, ino, fh, out);
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
 }
 
-int tfs_read(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, size_t size, const void **data,
-	     size_t *n)
+int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), void *ctx)
 {
+	struct tfs_handle key = {.id = fh};
+	struct tfs_node *v;
+	void *p;
+	int id;
+
+	pthread_mutex_lock(&fs->lock);
+	p = tfind(&key, &fs->handles, handle_cmp);
+	if (!p || (v = (*(struct tfs_handle **)p)->node)->kind != TFS_N_COLUMN) {
+		pthread_mutex_unlock(&fs->lock);
+		return -EBADF;
+	}
+	if (v->backing_id == 0) {
+		id = bind(ctx, v->store.fd);
+		if (id < 0)
+			tfs_log(TFS_LOG_WARNING, "column served through the page cache: "
+						 "passthrough binding refused (%s)",
+				strerror(-id));
+		v->backing_id = id > 0 ? id : -1;
+		tfs_persist_version(fs, v);
+	}
+	id = v->backing_id;
+	pthread_mutex_unlock(&fs->lock);
+	return id;
+}
+
+int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t size,
+	     const void **data, size_t *n)
+{
+	struct tfs_handle *h;
 	const char *base;
 	uint64_t len;
+	int rc = handle_of(fs, ino, fh, &h);
 
+	if (rc < 0)
+		return rc;
 	if (h->node->kind == TFS_N_COLUMN) {
 		base = h->node->store.map;
 		len = h->node->store.size;
@@ -213,7 +298,7 @@ int tfs_read(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, size_t size,
 /* Applies and forgets the document collected in h; its error is returned. */
 static int apply_pending(struct tfs_fs *fs, struct tfs_handle *h)
 {
-	int rc = tfs_apply(fs, &h->node->table->dir, h->doc, h->doclen, &h->cred);
+	int rc = tfs_apply(fs, h->node->table->dir.ino, h->doc, h->doclen, &h->cred);
 
 	h->doclen = 0;
 	return rc;
@@ -249,9 +334,16 @@ static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, 
 	return apply_pending(fs, h);
 }
 
-int tfs_write(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, const void *buf, size_t size)
+int tfs_write(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, const void *buf,
+	      size_t size)
 {
-	struct tfs_node *v = h->node;
+	struct tfs_handle *h;
+	struct tfs_node *v;
+	int rc = handle_of(fs, ino, fh, &h);
+
+	if (rc < 0)
+		return rc;
+	v = h->node;
 
 	switch (v->kind) {
 	case TFS_N_COLUMN:
@@ -271,10 +363,14 @@ int tfs_write(struct tfs_fs *fs, struct tfs_handle *h, uint64_t off, const void 
 	}
 }
 
-int tfs_flush(struct tfs_fs *fs, struct tfs_handle *h)
+int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 {
+	struct tfs_handle *h;
 	size_t i = 0;
+	int rc = handle_of(fs, ino, fh, &h);
 
+	if (rc < 0)
+		return rc;
 	if (h->node->kind != TFS_N_META || !h->doclen)
 		return 0;
 	while (i < h->doclen && strchr(" \t\r\n", h->doc[i]))
@@ -286,15 +382,38 @@ int tfs_flush(struct tfs_fs *fs, struct tfs_handle *h)
 	return apply_pending(fs, h);
 }
 
-void tfs_release(struct tfs_fs *fs, struct tfs_handle *h)
+static void handle_free(void *p)
 {
-	pthread_mutex_lock(&fs->lock);
-	h->node->nopen--;
-	tfs_node_maybe_free(fs, h->node);
-	pthread_mutex_unlock(&fs->lock);
+	struct tfs_handle *h = p;
+
 	free(h->snap);
 	free(h->doc);
 	free(h);
+}
+
+void tfs_release(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
+{
+	struct tfs_handle key = {.id = fh}, *h = NULL;
+	void *p;
+
+	(void)ino; /* a handle of an earlier process: nothing to release */
+	pthread_mutex_lock(&fs->lock);
+	p = tfind(&key, &fs->handles, handle_cmp);
+	if (p) {
+		h = *(struct tfs_handle **)p;
+		tdelete(h, &fs->handles, handle_cmp);
+		h->node->nopen--;
+		tfs_node_maybe_free(fs, h->node);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (h)
+		handle_free(h);
+}
+
+void tfs_handles_free(struct tfs_fs *fs)
+{
+	tdestroy(fs->handles, handle_free);
+	fs->handles = NULL;
 }
 
 /* Pins the versions plan would replace, to write their dirty pages back
@@ -354,7 +473,8 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 		t->cols = cols;
 		t->cap = cap;
 	}
-	/* Nothing can fail from here on. */
+	/* Nothing can fail from here on.  Replaced versions are retired only
+	 * once the table pointing to the new ones is persisted. */
 	for (size_t i = 0; i < plan->nitems; i++) {
 		const struct tfs_plan_item *it = &plan->items[i];
 		struct tfs_node *v = fresh[i];
@@ -368,7 +488,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 			v->col = c;
 			c->cur = v;
 			tfs_notes_add(notes, NULL, &t->dir, c->def.name);
-			tfs_version_retire(fs, old);
+			fresh[i] = old;
 		} else if (it->action == TFS_CREATE) {
 			struct column *c = made[i];
 			c->def = doc->cols[it->doc];
@@ -386,6 +506,15 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 	t->dir.mtime = t->dir.ctime = now;
 	t->last_error[0] = '\0';
 	tfs_notes_add(notes, &t->dir, NULL, NULL);
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action != TFS_KEEP)
+			tfs_persist_version(fs, plan->items[i].action == TFS_CREATE ?
+							fresh[i] :
+							t->cols[plan->items[i].cur]->cur);
+	tfs_persist_table(fs, t);
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action == TFS_RESIZE)
+			tfs_version_retire(fs, fresh[i]);
 	rc = 0;
 	goto out_free;
 
@@ -401,10 +530,11 @@ out_free:
 	return rc;
 }
 
-int tfs_apply(struct tfs_fs *fs, struct tfs_node *table, const char *text, size_t len,
+int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
 	      const struct tfs_cred *cred)
 {
-	struct table *t = table->table;
+	struct tfs_node *node;
+	struct table *t;
 	const struct tfs_coldef **cur = NULL;
 	char why[TFS_WHY_MAX];
 	struct tfs_notes notes = {0};
@@ -415,6 +545,12 @@ int tfs_apply(struct tfs_fs *fs, struct tfs_node *table, const char *text, size_
 
 	rc = tfs_doc_parse(text, len, &doc, why, sizeof(why));
 	pthread_mutex_lock(&fs->lock);
+	node = tfs_node_find(fs, dir);
+	if (!node || node->kind != TFS_N_TABLE) {
+		rc = node ? -ENOTDIR : -ESTALE;
+		goto out_unlock;
+	}
+	t = node->table;
 	if (rc < 0)
 		goto out_error;
 	for (attempt = 0;; attempt++) {

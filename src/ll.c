@@ -8,23 +8,18 @@
 #include "ll.h"
 #include "log.h"
 
-/* The node id of a node is its address, except the root (FUSE_ROOT_ID);
- * see fs_impl.h for why the address stays valid. */
-_Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "node ids hold pointers");
+/* FUSE node ids are the core's inode numbers, the root's included. */
+_Static_assert(FUSE_ROOT_ID == TFS_ROOT_INO, "the root's node id");
+_Static_assert(sizeof(fuse_ino_t) == sizeof(tfs_ino_t), "node ids are inode numbers");
 
 static struct ll *ll_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
 
-static struct tfs_node *node_of(fuse_req_t req, fuse_ino_t ino)
+static struct tfs_fs *fs_of(fuse_req_t req)
 {
-	return ino == FUSE_ROOT_ID ? tfs_root(ll_of(req)->fs) : (struct tfs_node *)(uintptr_t)ino;
-}
-
-static fuse_ino_t id_of(struct ll *ll, struct tfs_node *node)
-{
-	return node == tfs_root(ll->fs) ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)node;
+	return ll_of(req)->fs;
 }
 
 static void to_stat(const struct tfs_attr *a, struct stat *st)
@@ -45,19 +40,18 @@ static void to_stat(const struct tfs_attr *a, struct stat *st)
 
 /* .status changes with everything: never cache its attributes.  meta.json's
  * are invalidated by the core whenever its table changes. */
-static double attr_timeout(struct ll *ll, struct tfs_node *node)
+static double attr_timeout(struct ll *ll, const struct tfs_attr *a)
 {
-	return tfs_node_kind(node) == TFS_N_STATUS ? 0.0 : ll->attr_timeout;
+	return a->kind == TFS_N_STATUS ? 0.0 : ll->attr_timeout;
 }
 
-static void fill_entry(struct ll *ll, struct tfs_node *node, const struct tfs_attr *a,
-		       struct fuse_entry_param *e)
+static void fill_entry(struct ll *ll, const struct tfs_attr *a, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->ino = id_of(ll, node);
+	e->ino = a->ino;
 	e->generation = a->ino; /* st_ino is never reused: see fs_impl.h */
 	to_stat(a, &e->attr);
-	e->attr_timeout = attr_timeout(ll, node);
+	e->attr_timeout = attr_timeout(ll, a);
 	e->entry_timeout = ll->entry_timeout;
 }
 
@@ -69,8 +63,7 @@ static struct tfs_cred cred_of(fuse_req_t req)
 	return c;
 }
 
-static void reply_entry_or_err(fuse_req_t req, int rc, struct tfs_node *node,
-			       const struct tfs_attr *a)
+static void reply_entry_or_err(fuse_req_t req, int rc, const struct tfs_attr *a)
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e;
@@ -79,9 +72,9 @@ static void reply_entry_or_err(fuse_req_t req, int rc, struct tfs_node *node,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fill_entry(ll, node, a, &e);
+	fill_entry(ll, a, &e);
 	if (fuse_reply_entry(req, &e) != 0)
-		tfs_forget(ll->fs, node, 1); /* the kernel never got it */
+		tfs_forget(ll->fs, a->ino, 1); /* the kernel never got it */
 }
 
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
@@ -99,39 +92,41 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ll *ll = ll_of(req);
-	datapath_ready(ll->dp);
-	struct tfs_node *node = NULL;
 	struct tfs_attr a;
-	int rc = tfs_lookup(ll->fs, node_of(req, parent), name, &node, &a);
 
-	reply_entry_or_err(req, rc, node, &a);
+	datapath_ready(ll->dp);
+	reply_entry_or_err(req, tfs_lookup(ll->fs, parent, name, &a), &a);
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	tfs_forget(ll_of(req)->fs, node_of(req, ino), nlookup);
+	tfs_forget(fs_of(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count; i++)
-		tfs_forget(ll_of(req)->fs, node_of(req, forgets[i].ino), forgets[i].nlookup);
+		tfs_forget(fs_of(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ll *ll = ll_of(req);
-	struct tfs_node *node = node_of(req, ino);
 	struct tfs_attr a;
 	struct stat st;
+	int rc;
 
 	(void)fi;
 	datapath_ready(ll->dp);
-	tfs_getattr(ll->fs, node, &a);
+	rc = tfs_getattr(ll->fs, ino, &a);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	to_stat(&a, &st);
-	fuse_reply_attr(req, &st, attr_timeout(ll, node));
+	fuse_reply_attr(req, &st, attr_timeout(ll, &a));
 }
 
 static struct timespec resolve_time(const struct timespec *ts, bool now)
@@ -147,7 +142,6 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_s
 		       struct fuse_file_info *fi)
 {
 	struct ll *ll = ll_of(req);
-	struct tfs_node *node = node_of(req, ino);
 	struct tfs_setattr sa = {
 		.set_mode = to_set & FUSE_SET_ATTR_MODE,
 		.set_uid = to_set & FUSE_SET_ATTR_UID,
@@ -167,41 +161,37 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_s
 	int rc;
 
 	(void)fi;
-	rc = tfs_setattr(ll->fs, node, &sa, &a);
+	rc = tfs_setattr(ll->fs, ino, &sa, &a);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	to_stat(&a, &out);
-	fuse_reply_attr(req, &out, attr_timeout(ll, node));
+	fuse_reply_attr(req, &out, attr_timeout(ll, &a));
 }
 
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct ll *ll = ll_of(req);
 	struct tfs_cred cred = cred_of(req);
-	struct tfs_node *node = NULL;
 	struct tfs_attr a;
-	int rc = tfs_mkdir(ll->fs, node_of(req, parent), name, mode, &cred, &node, &a);
 
-	reply_entry_or_err(req, rc, node, &a);
+	reply_entry_or_err(req, tfs_mkdir(fs_of(req), parent, name, mode, &cred, &a), &a);
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -tfs_rmdir(ll_of(req)->fs, node_of(req, parent), name));
+	fuse_reply_err(req, -tfs_rmdir(fs_of(req), parent, name));
 }
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -tfs_unlink(ll_of(req)->fs, node_of(req, parent), name));
+	fuse_reply_err(req, -tfs_unlink(fs_of(req), parent, name));
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	fuse_reply_err(req, -tfs_rename(ll_of(req)->fs, node_of(req, parent), name,
-					node_of(req, newparent), newname, flags));
+	fuse_reply_err(req, -tfs_rename(fs_of(req), parent, name, newparent, newname, flags));
 }
 
 /* Columns are made by writing meta.json, which knows their type; files and
@@ -245,7 +235,7 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = tfs_readdir(ll_of(req)->fs, node_of(req, ino), &d->ents, &d->n);
+	rc = tfs_readdir(fs_of(req), ino, &d->ents, &d->n);
 	if (rc < 0) {
 		free(d);
 		fuse_reply_err(req, -rc);
@@ -282,15 +272,14 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 			struct fuse_entry_param ep = {.attr = st};
 			len = fuse_add_direntry_plus(req, p, left, e->name, &ep, (off_t)i + 1);
 		} else {
-			struct tfs_node *node;
 			struct fuse_entry_param ep;
 			struct tfs_attr a;
-			if (tfs_lookup(ll->fs, node_of(req, ino), e->name, &node, &a) < 0)
+			if (tfs_lookup(ll->fs, ino, e->name, &a) < 0)
 				continue; /* gone since opendir */
-			fill_entry(ll, node, &a, &ep);
+			fill_entry(ll, &a, &ep);
 			len = fuse_add_direntry_plus(req, p, left, e->name, &ep, (off_t)i + 1);
 			if (len > left)
-				tfs_forget(ll->fs, node, 1);
+				tfs_forget(ll->fs, a.ino, 1);
 		}
 		if (len > left)
 			break;
@@ -327,28 +316,21 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ll *ll = ll_of(req);
 	struct tfs_cred cred = cred_of(req);
-	struct tfs_handle *h;
-	int rc = tfs_open(ll->fs, node_of(req, ino), fi->flags, &cred, &h);
+	enum tfs_node_kind kind;
+	tfs_fh_t fh;
+	int rc = tfs_open(ll->fs, ino, fi->flags, &cred, &fh, &kind);
 
 	if (rc == 0) {
-		rc = datapath_open(ll->dp, h, fi);
-		if (rc < 0)
-			tfs_release(ll->fs, h);
-	}
-	if (rc < 0) {
+		fi->fh = fh;
+		datapath_open(ll->dp, ll->fs, kind, fi);
+	} else {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uintptr_t)h;
 	rc = fuse_reply_open(req, fi);
 	datapath_open_done(ll->dp);
 	if (rc != 0)
-		tfs_release(ll->fs, h); /* interrupted: no release will come */
-}
-
-static struct tfs_handle *handle_of(struct fuse_file_info *fi)
-{
-	return (struct tfs_handle *)(uintptr_t)fi->fh;
+		tfs_release(ll->fs, ino, fh); /* interrupted: no release will come */
 }
 
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -356,18 +338,19 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	const void *data;
 	size_t n;
+	int rc = tfs_read(fs_of(req), ino, fi->fh, (uint64_t)off, size, &data, &n);
 
-	(void)ino;
-	tfs_read(ll_of(req)->fs, handle_of(fi), (uint64_t)off, size, &data, &n);
-	fuse_reply_buf(req, data, n);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, data, n);
 }
 
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	int rc = tfs_write(ll_of(req)->fs, handle_of(fi), (uint64_t)off, buf, size);
+	int rc = tfs_write(fs_of(req), ino, fi->fh, (uint64_t)off, buf, size);
 
-	(void)ino;
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -376,14 +359,12 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
-	fuse_reply_err(req, -tfs_flush(ll_of(req)->fs, handle_of(fi)));
+	fuse_reply_err(req, -tfs_flush(fs_of(req), ino, fi->fh));
 }
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
-	tfs_release(ll_of(req)->fs, handle_of(fi));
+	tfs_release(fs_of(req), ino, fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -438,19 +419,19 @@ const struct fuse_lowlevel_ops tfs_ll_ops = {
 	.statfs = ll_statfs,
 };
 
-static void hook_inval_inode(void *ctx, struct tfs_node *node)
+static void hook_inval_inode(void *ctx, tfs_ino_t ino)
 {
 	struct ll *ll = ctx;
-	int rc = fuse_lowlevel_notify_inval_inode(ll->se, id_of(ll, node), 0, 0);
+	int rc = fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
 
 	if (rc < 0 && rc != -ENOENT)
 		tfs_log(TFS_LOG_WARNING, "cannot invalidate a cached inode: %s", strerror(-rc));
 }
 
-static void hook_inval_entry(void *ctx, struct tfs_node *dir, const char *name)
+static void hook_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
 {
 	struct ll *ll = ctx;
-	int rc = fuse_lowlevel_notify_inval_entry(ll->se, id_of(ll, dir), name, strlen(name));
+	int rc = fuse_lowlevel_notify_inval_entry(ll->se, dir, name, strlen(name));
 
 	if (rc < 0 && rc != -ENOENT)
 		tfs_log(TFS_LOG_WARNING, "cannot invalidate cached name '%s': %s", name,
