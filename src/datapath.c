@@ -14,9 +14,8 @@
 
 #include "datapath.h"
 #include "log.h"
-#if !HAVE_DECL_FUSE_PASSTHROUGH_OPEN
 #include "passthrough.h"
-#endif
+#include "supervise.h"
 
 /* /dev/fuse ioctls that bind a file to the connection for passthrough
  * (kernel include/uapi/linux/fuse.h, Linux 6.9). */
@@ -140,15 +139,12 @@ static void raise_readahead(struct datapath *dp)
 	tfs_log(TFS_LOG_INFO, "page cache: readahead raised to %d KiB", DP_READ_AHEAD_KB);
 }
 
-int datapath_attach(struct datapath *dp, struct fuse_session *se, const char *mountpoint)
+int datapath_attach(struct datapath *dp, struct fuse_session *se, const char *mountpoint,
+		    const void *replay_init, size_t replay_len)
 {
 	dp->devfd = fuse_session_fd(se);
 	snprintf(dp->mountpoint, sizeof(dp->mountpoint), "%s", mountpoint);
-#if !HAVE_DECL_FUSE_PASSTHROUGH_OPEN
-	if (dp->want_passthrough)
-		return pt_shim_install(se, settle, dp);
-#endif
-	return 0;
+	return pt_shim_install(se, settle, dp, replay_init, replay_len);
 }
 
 void datapath_detach(struct datapath *dp)
@@ -158,6 +154,12 @@ void datapath_detach(struct datapath *dp)
 
 void datapath_init(struct datapath *dp, struct fuse_conn_info *conn)
 {
+	size_t len;
+	const void *init = pt_shim_init_request(&len);
+
+	/* Kept so that a serving process taking over can replay it. */
+	if (init)
+		supervise_put(SUPERVISE_REC_FUSE_INIT, 0, init, len, -1);
 	conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;
 	if (dp->want_passthrough) {
 #if HAVE_DECL_FUSE_PASSTHROUGH_OPEN

@@ -22,8 +22,10 @@ int datapath_new(bool want_passthrough, struct datapath **out);
 void datapath_free(struct datapath *dp);
 
 /* Hooks the mounted session (before its loop runs): passthrough needs to
- * see the INIT and OPEN replies on their way to the kernel. */
-int datapath_attach(struct datapath *dp, struct fuse_session *se, const char *mountpoint);
+ * see the INIT and OPEN replies on their way to the kernel.  replay_init:
+ * the INIT request of an earlier serving process, when taking over. */
+int datapath_attach(struct datapath *dp, struct fuse_session *se, const char *mountpoint,
+		    const void *replay_init, size_t replay_len);
 
 /* The session is ending: bindings die with the connection. */
 void datapath_detach(struct datapath *dp);

@@ -77,9 +77,22 @@ static void reply_entry_or_err(fuse_req_t req, int rc, const struct tfs_attr *a)
 		tfs_forget(ll->fs, a->ino, 1); /* the kernel never got it */
 }
 
+/* A node taken over from an earlier serving process: does the kernel still
+ * hold it?  Invalidating an inode it does not have answers ENOENT. */
+static void probe_restored(void *ctx, tfs_ino_t ino)
+{
+	struct ll *ll = ctx;
+
+	if (fuse_lowlevel_notify_inval_inode(ll->se, ino, -1, 0) == -ENOENT)
+		tfs_forget_unknown(ll->fs, ino);
+}
+
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ll *ll = userdata;
+
+	if (ll->restored)
+		tfs_foreach_restored(ll->fs, probe_restored, ll);
 
 	/* Writes must reach the column memory at once, not sit in a cache:
 	 * the kernel's writeback cache would also rule out passthrough. */

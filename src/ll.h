@@ -3,6 +3,8 @@
 #ifndef TABLEFS_LL_H
 #define TABLEFS_LL_H
 
+#include <stdbool.h>
+
 #include <fuse_lowlevel.h>
 
 #include "datapath.h"
@@ -14,6 +16,7 @@ struct ll {
 	struct datapath *dp;
 	double entry_timeout; /* name -> node: the daemon invalidates changes */
 	double attr_timeout; /* attributes of tables and column versions */
+	bool restored; /* the catalog was taken over from an earlier process */
 };
 
 /* The operations table passed to fuse_session_new with a struct ll. */

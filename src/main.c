@@ -18,6 +18,7 @@
 #include "ll.h"
 #include "log.h"
 #include "mem.h"
+#include "supervise.h"
 
 struct options {
 	char *memory_limit;
@@ -80,113 +81,175 @@ static void fuse_log_to_tfs(enum fuse_log_level level, const char *fmt, va_list 
 	tfs_log((enum tfs_log_level)level, "%s", msg);
 }
 
+/* What the supervisor hands each serving process it forks. */
+struct daemon {
+	struct fuse_cmdline_opts opts;
+	struct tfs_config cfg;
+	struct ll ll;
+};
+
+static void persist_put(void *ctx, uint32_t kind, uint64_t key, const void *blob, size_t len,
+			int fd)
+{
+	(void)ctx;
+	supervise_put(kind, key, blob, len, fd);
+}
+
+static void persist_drop(void *ctx, uint32_t kind, uint64_t key)
+{
+	(void)ctx;
+	supervise_drop(kind, key);
+}
+
+static void restore_one(void *ctx, uint32_t kind, uint64_t key, const void *blob, size_t len,
+			int fd)
+{
+	struct daemon *d = ctx;
+
+	if (kind > TFS_REC_TABLE)
+		return; /* not the catalog's */
+	if (tfs_restore(d->ll.fs, kind, blob, len, fd) < 0)
+		tfs_log(TFS_LOG_ERR, "record %u/%llu could not be taken over", kind,
+			(unsigned long long)key);
+	d->ll.restored = true;
+}
+
+static int run_loop(struct daemon *d)
+{
+	struct fuse_loop_config *loop;
+	int ret;
+
+	if (d->opts.singlethread)
+		return fuse_session_loop(d->ll.se);
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		return 1;
+	fuse_loop_cfg_set_clone_fd(loop, d->opts.clone_fd);
+	if (d->opts.max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
+		fuse_loop_cfg_set_idle_threads(loop, d->opts.max_idle_threads);
+	/* Enough workers that requests the kernel sends while others wait
+	 * (write-back during a resize) are always served. */
+	fuse_loop_cfg_set_max_threads(loop, 64);
+	ret = fuse_session_loop_mt(d->ll.se, loop);
+	fuse_loop_cfg_destroy(loop);
+	return ret;
+}
+
+/* A serving process: builds the catalog, anew or from the supervisor's
+ * records (epoch > 0), takes the connection over and serves until unmount
+ * or a stop signal. */
+static int serve(void *ctx, unsigned epoch)
+{
+	struct daemon *d = ctx;
+	const void *init = NULL;
+	size_t len = 0;
+	int ret = 1;
+
+	d->cfg.epoch = epoch;
+	if (tfs_fs_new(&d->cfg, &d->ll.fs) < 0)
+		return 1;
+	if (epoch > 0) {
+		supervise_foreach(restore_one, d);
+		init = supervise_get(SUPERVISE_REC_FUSE_INIT, 0, &len);
+		tfs_log(TFS_LOG_NOTICE, "serving process %u took over the mount", epoch);
+	}
+	if (datapath_attach(d->ll.dp, d->ll.se, d->opts.mountpoint, init, len) != 0)
+		goto out_fs;
+	if (fuse_set_signal_handlers(d->ll.se) != 0)
+		goto out_fs;
+	ret = run_loop(d);
+	/* A signal that ends the loop is a clean stop (the loop returns it). */
+	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ? 0 : 1;
+	fuse_remove_signal_handlers(d->ll.se);
+out_fs:
+	datapath_detach(d->ll.dp);
+	tfs_fs_free(d->ll.fs);
+	return ret;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts opts = {0};
+	struct daemon d = {.ll = {.entry_timeout = 60.0, .attr_timeout = 1.0}};
+	struct fuse_cmdline_opts *opts = &d.opts;
 	struct options o = {0};
-	struct fuse_loop_config *loop = NULL;
-	struct tfs_config cfg = {0};
-	struct ll ll = {.entry_timeout = 60.0, .attr_timeout = 1.0};
 	struct fuse_session *se;
 	int ret = 1;
 
 	if (fuse_opt_parse(&args, &o, option_spec, NULL) != 0)
 		return 2;
-	if (fuse_parse_cmdline(&args, &opts) != 0)
+	if (fuse_parse_cmdline(&args, opts) != 0)
 		return 2;
-	if (opts.show_help) {
+	if (opts->show_help) {
 		usage(argv[0]);
 		ret = 0;
 		goto out_args;
 	}
-	if (opts.show_version) {
+	if (opts->show_version) {
 		printf("tablefs %s\nlibfuse %s\n", PACKAGE_VERSION, fuse_pkgversion());
 		ret = 0;
 		goto out_args;
 	}
-	if (!opts.mountpoint) {
+	if (!opts->mountpoint) {
 		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
 		ret = 2;
 		goto out_args;
 	}
-	tfs_log_setup(opts.debug ? TFS_LOG_DEBUG : TFS_LOG_INFO, false);
+	tfs_log_setup(opts->debug ? TFS_LOG_DEBUG : TFS_LOG_INFO, false);
 	fuse_set_log_func(fuse_log_to_tfs);
 
-	cfg.mem_limit = tfs_mem_default_limit();
+	d.cfg.mem_limit = tfs_mem_default_limit();
 	if (o.memory_limit &&
-	    tfs_size_parse(o.memory_limit + (o.memory_limit[0] == '='), &cfg.mem_limit) < 0) {
+	    tfs_size_parse(o.memory_limit + (o.memory_limit[0] == '='), &d.cfg.mem_limit) < 0) {
 		fprintf(stderr, "tablefs: invalid --memory-limit '%s' (bytes, K/M/G/T, or N%%)\n",
 			o.memory_limit);
 		ret = 2;
 		goto out_args;
 	}
-	cfg.root_uid = getuid();
-	cfg.root_gid = getgid();
+	d.cfg.root_uid = getuid();
+	d.cfg.root_gid = getgid();
 	raise_fd_limit();
 
 	/* The kernel checks permissions from the modes and owners we keep:
 	 * with allow_other, every user's access is enforced. */
 	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=tablefs,subtype=tablefs") != 0)
 		goto out_args;
-	if (datapath_new(!o.no_passthrough, &ll.dp) < 0)
+	if (datapath_new(!o.no_passthrough, &d.ll.dp) < 0)
 		goto out_args;
-	tfs_ll_hooks(&ll, &cfg.hooks);
-	if (tfs_fs_new(&cfg, &ll.fs) < 0)
-		goto out_dp;
-	se = fuse_session_new(&args, &tfs_ll_ops, sizeof(tfs_ll_ops), &ll);
+	tfs_ll_hooks(&d.ll, &d.cfg.hooks);
+	d.cfg.hooks.persist_put = persist_put;
+	d.cfg.hooks.persist_drop = persist_drop;
+	se = fuse_session_new(&args, &tfs_ll_ops, sizeof(tfs_ll_ops), &d.ll);
 	if (!se)
-		goto out_fs;
-	ll.se = se;
-	if (fuse_set_signal_handlers(se) != 0)
+		goto out_dp;
+	d.ll.se = se;
+	if (fuse_session_mount(se, opts->mountpoint) != 0)
 		goto out_session;
-	if (fuse_session_mount(se, opts.mountpoint) != 0)
-		goto out_signals;
-	if (datapath_attach(ll.dp, se, opts.mountpoint) != 0)
-		goto out_unmount;
 	{
 		char lim[32];
-		tfs_size_format(cfg.mem_limit, lim, sizeof(lim));
-		tfs_log(TFS_LOG_INFO, "mounted on %s, memory limit %s", opts.mountpoint, lim);
+		tfs_size_format(d.cfg.mem_limit, lim, sizeof(lim));
+		tfs_log(TFS_LOG_INFO, "mounted on %s, memory limit %s", opts->mountpoint, lim);
 	}
-	if (fuse_daemonize(opts.foreground) != 0)
+	if (fuse_daemonize(opts->foreground) != 0)
 		goto out_unmount;
-	if (!opts.foreground)
-		tfs_log_setup(opts.debug ? TFS_LOG_DEBUG : TFS_LOG_INFO, true);
+	if (!opts->foreground)
+		tfs_log_setup(opts->debug ? TFS_LOG_DEBUG : TFS_LOG_INFO, true);
 
-	if (opts.singlethread) {
-		ret = fuse_session_loop(se);
-	} else {
-		loop = fuse_loop_cfg_create();
-		if (!loop)
-			goto out_unmount;
-		fuse_loop_cfg_set_clone_fd(loop, opts.clone_fd);
-		if (opts.max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
-			fuse_loop_cfg_set_idle_threads(loop, opts.max_idle_threads);
-		/* Enough workers that requests the kernel sends while others
-		 * wait (write-back during a resize) are always served. */
-		fuse_loop_cfg_set_max_threads(loop, 64);
-		ret = fuse_session_loop_mt(se, loop);
-		fuse_loop_cfg_destroy(loop);
-	}
-	/* A signal that ends the loop is a clean stop (the loop returns it). */
-	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ? 0 : 1;
-	tfs_log(TFS_LOG_INFO, "unmounting %s", opts.mountpoint);
+	/* From here this process only supervises: the connection to the
+	 * kernel and the column memory outlive any serving process. */
+	ret = supervise(serve, &d);
+	tfs_log(TFS_LOG_INFO, "unmounting %s", opts->mountpoint);
 
 out_unmount:
-	datapath_detach(ll.dp);
 	fuse_session_unmount(se);
-out_signals:
-	fuse_remove_signal_handlers(se);
 out_session:
 	fuse_session_destroy(se);
-out_fs:
-	tfs_fs_free(ll.fs);
 out_dp:
-	datapath_free(ll.dp);
+	datapath_free(d.ll.dp);
 out_args:
-	free(opts.mountpoint);
+	free(opts->mountpoint);
 	free(o.memory_limit);
 	fuse_opt_free_args(&args);
+	supervise_release();
 	return ret;
 }

@@ -1,12 +1,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <stdio.h>
 
 #include "passthrough.h"
 
@@ -54,9 +56,21 @@ _Static_assert(offsetof(struct pt_init_out, flags2) == 32, "fuse_init_out.flags2
 _Static_assert(offsetof(struct pt_init_out, max_stack_depth) == 36, "max_stack_depth");
 _Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
 
+/* struct fuse_out_header.error of a FUSE_NOTIFY_RESEND notification. */
+#define PT_NOTIFY_RESEND 7
+/* The unique of a replayed INIT: the kernel's are even, never all ones. */
+#define PT_REPLAY_UNIQUE UINT64_MAX
+
 static atomic_bool kernel_offers;
 static void (*after_init_cb)(void *ctx);
 static void *after_init_ctx;
+/* The kernel's INIT request, as first received (for pt_shim_init_request). */
+static unsigned char init_request[256];
+static size_t init_request_len;
+/* An INIT to feed the session instead of reading one (a takeover). */
+static const unsigned char *replay;
+static size_t replay_len;
+static atomic_bool replay_pending;
 
 /* What the current thread's next reply must carry. */
 static _Thread_local unsigned armed_init_depth;
@@ -64,11 +78,22 @@ static _Thread_local int armed_backing_id;
 
 static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 {
-	ssize_t n = read(fd, buf, len);
-	const struct pt_in_header *h = buf;
+	struct pt_in_header *h = buf;
+	ssize_t n;
 
 	(void)userdata;
+	if (atomic_exchange(&replay_pending, false) && replay_len <= len) {
+		memcpy(buf, replay, replay_len);
+		h->unique = PT_REPLAY_UNIQUE;
+		n = (ssize_t)replay_len;
+	} else {
+		n = read(fd, buf, len);
+	}
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) && h->opcode == PT_FUSE_INIT) {
+		if ((size_t)n <= sizeof(init_request)) {
+			memcpy(init_request, buf, (size_t)n);
+			init_request_len = (size_t)n;
+		}
 		const struct pt_init_in *in = (const void *)(h + 1);
 		atomic_store(&kernel_offers,
 			     (in->flags & PT_INIT_EXT) && (in->flags2 & PT_FLAGS2_PASSTHROUGH));
@@ -76,25 +101,56 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 	return n;
 }
 
+static ssize_t iov_len(const struct iovec *iov, int count)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < count; i++)
+		n += iov[i].iov_len;
+	return (ssize_t)n;
+}
+
+/* Writes a reply, except that to a replayed INIT: the kernel, which has
+ * been initialised all along, must not see a second one.  Once INIT is
+ * settled (after_init when settle is set), the kernel is asked to send
+ * again every request the previous serving process took and never
+ * answered. */
+static ssize_t send_or_swallow(int fd, struct iovec *iov, int count, bool settle)
+{
+	const struct pt_out_header *h = iov[0].iov_base;
+	struct pt_out_header resend = {sizeof(resend), PT_NOTIFY_RESEND, 0};
+	ssize_t n;
+
+	if (h->unique != PT_REPLAY_UNIQUE) {
+		n = writev(fd, iov, count);
+		/* The kernel processes INIT inside the write: settled now. */
+		if (settle && n >= 0 && after_init_cb)
+			after_init_cb(after_init_ctx);
+		return n;
+	}
+	if (settle && after_init_cb)
+		after_init_cb(after_init_ctx);
+	if (write(fd, &resend, sizeof(resend)) < 0)
+		fuse_log(FUSE_LOG_WARNING, "tablefs: the kernel cannot resend requests (%s): "
+					   "any left by the previous process fail\n",
+			 strerror(errno));
+	return iov_len(iov, count);
+}
+
 static ssize_t write_init(int fd, struct iovec *iov, int count, unsigned depth)
 {
 	struct pt_init_out out;
 	struct iovec copy[8];
-	ssize_t n;
 
 	if (count > 8 || iov[1].iov_len != sizeof(out))
-		return writev(fd, iov, count); /* not the layout we know */
+		return send_or_swallow(fd, iov, count, false); /* not a layout we know */
 	memcpy(&out, iov[1].iov_base, sizeof(out));
 	out.flags |= PT_INIT_EXT;
 	out.flags2 |= PT_FLAGS2_PASSTHROUGH;
 	out.max_stack_depth = depth;
 	memcpy(copy, iov, (size_t)count * sizeof(*iov));
 	copy[1].iov_base = &out;
-	n = writev(fd, copy, count);
-	/* The kernel processes INIT inside the write: it is settled now. */
-	if (n >= 0 && after_init_cb)
-		after_init_cb(after_init_ctx);
-	return n;
+	return send_or_swallow(fd, copy, count, true);
 }
 
 static ssize_t write_open(int fd, struct iovec *iov, int count, int backing_id)
@@ -107,7 +163,7 @@ static ssize_t write_open(int fd, struct iovec *iov, int count, int backing_id)
 	out.backing_id = backing_id;
 	memcpy(copy, iov, (size_t)count * sizeof(*iov));
 	copy[1].iov_base = &out;
-	return writev(fd, copy, count);
+	return send_or_swallow(fd, copy, count, false);
 }
 
 static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
@@ -126,18 +182,28 @@ static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
 	if (backing_id > 0 && count == 2 && h->error == 0 &&
 	    iov[1].iov_len == sizeof(struct pt_open_out))
 		return write_open(fd, iov, count, backing_id);
-	return writev(fd, iov, count);
+	return send_or_swallow(fd, iov, count, false);
 }
 
-int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx)
+int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx,
+		    const void *replay_init, size_t replay_init_len)
 {
 	static const struct fuse_custom_io io = {.read = shim_read, .writev = shim_writev};
 
 	after_init_cb = after_init;
 	after_init_ctx = ctx;
+	replay = replay_init;
+	replay_len = replay_init_len;
+	atomic_store(&replay_pending, replay_init != NULL);
 	if (fuse_session_custom_io(se, &io, fuse_session_fd(se)) != 0)
 		return -EINVAL;
 	return 0;
+}
+
+const void *pt_shim_init_request(size_t *len)
+{
+	*len = init_request_len;
+	return init_request_len ? init_request : NULL;
 }
 
 bool pt_shim_kernel_offers(void)

@@ -1,4 +1,6 @@
-/* Kernel FUSE passthrough for libfuse < 3.17.1, which has no API for it.
+/* The session's I/O shim: kernel FUSE passthrough for libfuse < 3.17.1,
+ * which has no API for it, and the takeover of a connection by a new
+ * serving process (see supervise.h).
  *
  * libfuse 3.14 lets a session do its I/O on /dev/fuse through custom read
  * and writev functions, and every reply goes through writev synchronously in
@@ -16,10 +18,18 @@
 
 #include <fuse_lowlevel.h>
 
-/* Routes the session's /dev/fuse I/O through the shim; call right after
- * fuse_session_mount().  after_init(ctx) runs once the kernel has taken the
- * INIT reply, in the thread that sent it.  0 or -errno. */
-int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx);
+/* Routes the session's /dev/fuse I/O through the shim; call after
+ * fuse_session_mount(), before the loop.  after_init(ctx) runs once the
+ * kernel has taken the INIT reply, in the thread that sent it.  With
+ * replay_init (an INIT request kept from an earlier serving process of the
+ * same connection), the session is fed that instead of waiting for one, its
+ * reply is kept from the kernel, and the kernel is then asked to resend the
+ * requests left unanswered.  0 or -errno. */
+int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx,
+		    const void *replay_init, size_t replay_init_len);
+
+/* The INIT request received from the kernel, or NULL before it came. */
+const void *pt_shim_init_request(size_t *len);
 
 /* True when the kernel's INIT request offered passthrough. */
 bool pt_shim_kernel_offers(void);
