@@ -1,5 +1,5 @@
 #!/bin/sh
-# make check: runs the three examples of examples/ against a live mount and
+# make check: runs the four examples of examples/ against a live mount and
 # checks what they print.  tests/mount/lib.sh does the mounting, the waiting
 # and the cleanup; a machine without a usable /dev/fuse skips (exit 77).
 LC_ALL=C
@@ -85,6 +85,17 @@ printf '%s\n' "$out" | sed 's/^/    /'
 check_eq "producer_consumer.py exit status" 0 "$rc"
 check_eq "producer_consumer.py last line" ok "$(printf '%s\n' "$out" | tail -n 1)"
 check_eq "columns whose sums equal numpy's" 3 "$(lines "$out" ': equal$')"
-check_eq "tables left by producer_consumer.py" 0 "$(left 'example_*')"
+check_eq "tables left by producer_consumer.py" 0 "$(left 'example_[0-9]*')"
+
+section "examples/protocol.py"
+rc=0
+out=$("$PYTHON3" "$top_srcdir/examples/protocol.py" "$MNT" --seconds 2 2>&1) || rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+check_eq "protocol.py exit status" 0 "$rc"
+check_eq "protocol.py last line" ok "$(printf '%s\n' "$out" | tail -n 1)"
+has "$out" '^writer: [1-9][0-9]* passes' "the writer resized and refilled the table"
+has "$out" '^reader: [1-9][0-9]* consistent reads' "the reader completed reads"
+has "$out" '^inconsistent reads: 0$' "every consistent read was whole"
+check_eq "tables left by protocol.py" 0 "$(left 'example_protocol_*')"
 
 finish
