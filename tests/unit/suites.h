@@ -10,5 +10,6 @@ Suite *mem_suite(void);
 Suite *meta_suite(void);
 Suite *plan_suite(void);
 Suite *store_suite(void);
+Suite *arrow_suite(void);
 
 #endif
