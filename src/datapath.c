@@ -216,6 +216,11 @@ void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind ki
 	 * spare each close its round trip. */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
 		fi->noflush = 1;
+	if (kind == TFS_N_NPY || kind == TFS_N_ARROW) {
+		/* A view node shows one state for all its life: cache it. */
+		fi->keep_cache = 1;
+		return;
+	}
 	if (kind != TFS_N_COLUMN) {
 		/* Generated per open, so never cached; and never passthrough. */
 		fi->direct_io = 1;

@@ -156,6 +156,11 @@ void tfs_fs_free(struct tfs_fs *fs)
 	/* At unmount the kernel forgets nothing: free whatever is left. */
 	tdestroy(fs->tables, no_free);
 	tfs_handles_free(fs);
+	while (fs->views) {
+		fs->views->linked = false;
+		fs->views->nlookup = fs->views->nopen = 0;
+		tfs_view_free(fs, fs->views);
+	}
 	while (fs->versions)
 		free_version(fs, fs->versions);
 	while (fs->all_tables)
@@ -182,6 +187,11 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 		if (!t->removed || t->dir.nlookup || t->dir.nopen || t->meta.nlookup || t->meta.nopen)
 			return;
 		free_table(fs, t);
+		return;
+	case TFS_N_NPY:
+	case TFS_N_ARROW:
+		if (!node->linked)
+			tfs_view_free(fs, node);
 		return;
 	case TFS_N_ROOT:
 	case TFS_N_STATUS:
@@ -211,6 +221,7 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 		return rc;
 	}
 	v->charge = tfs_mem_charge(size);
+	v->owner = t;
 	tfs_version_enter(fs, v);
 	tfs_persist_version(fs, v);
 	*out = v;
@@ -229,6 +240,7 @@ void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
 
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)
 {
+	tfs_view_retire(fs, v->npy);
 	v->col = NULL;
 	tfs_node_maybe_free(fs, v);
 }
@@ -284,8 +296,12 @@ void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send)
 	notes->n = notes->cap = 0;
 }
 
-void tfs_table_changed(struct table *t, struct tfs_notes *notes)
+void tfs_table_changed(struct tfs_fs *fs, struct table *t, struct tfs_notes *notes)
 {
+	struct tfs_node *arrow = t->arrow;
+
+	t->arrow = NULL;
+	tfs_view_retire(fs, arrow);
 	t->version++;
 	tfs_notes_add(notes, &t->meta, NULL, NULL);
 }
@@ -358,6 +374,11 @@ static void fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs
 	case TFS_N_STATUS:
 		a->size = status_length(fs);
 		break;
+	case TFS_N_NPY:
+	case TFS_N_ARROW:
+		a->size = tfs_view_size(node);
+		a->nlink = node->linked ? 1 : 0;
+		break;
 	}
 }
 
@@ -402,6 +423,8 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 			*out = &t->meta;
 			return 0;
 		}
+		if (strchr(name, '.'))
+			return tfs_view_lookup(fs, t, name, out);
 		i = column_find(t, name);
 		if (i < 0)
 			return -ENOENT;
@@ -616,7 +639,7 @@ static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct t
 	memmove(&t->cols[i], &t->cols[i + 1], (t->ncols - i - 1) * sizeof(*t->cols));
 	t->ncols--;
 	fs->ncolumns--;
-	tfs_table_changed(t, notes);
+	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = tfs_now();
 	tfs_persist_table(fs, t);
 	tfs_version_retire(fs, c->cur);
@@ -654,6 +677,9 @@ int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 		/* Generated, it cannot go; but rm -r of a table must work, and
 		 * readdir lists it after the columns for that. */
 		rc = t->ncols ? -EPERM : 0;
+	} else if (strchr(name, '.')) {
+		struct tfs_node *view;
+		rc = tfs_view_lookup(fs, t, name, &view) == 0 ? -EPERM : -ENOENT;
 	} else if ((i = column_find(t, name)) < 0) {
 		rc = -ENOENT;
 	} else {
@@ -697,7 +723,7 @@ static int rename_table(struct tfs_fs *fs, const char *name, const char *newname
 		tfs_log(TFS_LOG_ERR, "table '%s' lost from the catalog on rename", newname);
 		return -ENOMEM;
 	}
-	tfs_table_changed(t, notes);
+	tfs_table_changed(fs, t, notes);
 	t->dir.ctime = fs->root.mtime = fs->root.ctime = tfs_now();
 	tfs_persist_table(fs, t);
 	return 0;
@@ -731,7 +757,7 @@ static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, c
 			i--;
 	}
 	strcpy(t->cols[i]->def.name, newname);
-	tfs_table_changed(t, notes);
+	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = t->cols[i]->cur->ctime = tfs_now();
 	tfs_persist_table(fs, t);
 	return 0;

@@ -71,7 +71,19 @@ struct tfs_cred {
 	mode_t umask;
 };
 
-enum tfs_node_kind { TFS_N_ROOT, TFS_N_TABLE, TFS_N_META, TFS_N_COLUMN, TFS_N_STATUS };
+enum tfs_node_kind {
+	TFS_N_ROOT,
+	TFS_N_TABLE,
+	TFS_N_META,
+	TFS_N_COLUMN,
+	TFS_N_STATUS,
+	TFS_N_NPY, /* COLUMN.npy: a column as a NumPy file (derived, read-only) */
+	TFS_N_ARROW, /* table.arrow: the table as an Arrow IPC file (derived, read-only) */
+};
+
+/* Names of the derived views in a table directory. */
+#define TFS_ARROW_NAME "table.arrow"
+#define TFS_NPY_SUFFIX ".npy"
 
 struct tfs_attr {
 	tfs_ino_t ino; /* st_ino and FUSE node id: never reused while mounted */
@@ -177,10 +189,11 @@ int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), voi
  * id it still holds from a previous serving process is taken over on first
  * use.  An unknown id of this process is -EBADF. */
 
-/* Points *data at up to size bytes at off (fewer at the end, none past it);
- * valid until the handle is released. */
+/* Points *data at up to size bytes at off (fewer at the end, none past it),
+ * valid until the handle is released; or, for the derived views, generated
+ * into memory the caller frees (*to_free). */
 int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t size,
-	     const void **data, size_t *n);
+	     const void **data, size_t *n, void **to_free);
 
 /* Writes into a column (inside it only: -EPERM past the end) or appends to
  * the document being written to meta.json, applying it as soon as it is a

@@ -54,6 +54,15 @@ struct tfs_node {
 	struct tfs_store store; /* immutable after creation */
 	uint64_t charge; /* memory charged for it */
 	int backing_id; /* data path state, guarded by the data path */
+	struct tfs_node *npy; /* its .npy view, once looked up; lock */
+	struct table *owner; /* COLUMN: its table, valid while col is set; lock */
+	/* Views (NPY, ARROW) only; immutable once made but for linked: */
+	bool linked; /* the current view of its column or table; lock */
+	struct tfs_node **pins; /* the versions it shows, pinned (nopen) */
+	size_t npins;
+	char *hdr; /* NPY: the header before the column's bytes */
+	size_t hdrlen;
+	struct tfs_arrow_layout *layout; /* ARROW */
 	struct tfs_node *vprev, *vnext; /* all versions, for teardown; lock */
 };
 
@@ -70,6 +79,8 @@ struct table {
 	size_t ncols, cap; /* lock */
 	char last_error[TFS_WHY_MAX]; /* reason of the last refused change; lock */
 	uint64_t meta_len, meta_len_version; /* meta.json's length at that version; lock */
+	struct tfs_node *arrow; /* its table.arrow view of this version, once looked up; lock */
+	uint64_t open_handles; /* scratch of tfs_render_status; lock */
 	bool removed; /* rmdir'ed; freed once both nodes are unreferenced; lock */
 	struct table *tprev, *tnext; /* all tables, removed ones too; lock */
 };
@@ -88,6 +99,7 @@ struct tfs_fs {
 	uint64_t mem_used; /* charge of all live versions; lock */
 	uint64_t next_ino; /* lock */
 	struct tfs_node *versions; /* every live column version; lock */
+	struct tfs_node *views; /* every live view; lock */
 	struct table *all_tables; /* every table not yet freed; lock */
 	/* Column I/O the daemon served itself (none under passthrough). */
 	atomic_uint_fast64_t reads, read_bytes, writes, write_bytes;
@@ -136,7 +148,24 @@ void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send);
 
 /* Counts a change of t's schema or name (a new version) and has the
  * kernel's cached attributes of its meta.json dropped; lock held. */
-void tfs_table_changed(struct table *t, struct tfs_notes *notes);
+void tfs_table_changed(struct tfs_fs *fs, struct table *t, struct tfs_notes *notes);
+
+/* Finds or makes the derived view name of t (table.arrow, COLUMN.npy);
+ * -ENOENT when name is none; lock held. */
+int tfs_view_lookup(struct tfs_fs *fs, struct table *t, const char *name, struct tfs_node **out);
+
+/* The view no longer shows the current state: it lives on for whoever has
+ * it, then goes; lock held. */
+void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view);
+
+/* Frees an unlinked, unreferenced view and unpins what it showed; lock held. */
+void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view);
+
+/* Size of a view in bytes. */
+uint64_t tfs_view_size(const struct tfs_node *view);
+
+/* Copies bytes [off, off + len) of a view into buf; returns how many. */
+size_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf);
 
 /* Frees every open handle (at teardown). */
 void tfs_handles_free(struct tfs_fs *fs);

@@ -47,6 +47,40 @@ char *tfs_render_meta(struct table *t, size_t *len)
 	return out;
 }
 
+/* The table a handle is open on, if it still has one; lock held. */
+static struct table *handle_table(const struct tfs_handle *h)
+{
+	const struct tfs_node *n = h->node;
+
+	if (n->kind == TFS_N_NPY)
+		n = n->pins[0];
+	switch (n->kind) {
+	case TFS_N_META:
+	case TFS_N_ARROW:
+		return n->table->removed ? NULL : n->table;
+	case TFS_N_COLUMN:
+		return n->col ? n->owner : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static void zero_handles(const void *p, VISIT which, void *ctx)
+{
+	(void)ctx;
+	if (which == postorder || which == leaf)
+		(*(struct table *const *)p)->open_handles = 0;
+}
+
+static void count_handle(const void *p, VISIT which, void *ctx)
+{
+	struct table *t;
+
+	(void)ctx;
+	if ((which == postorder || which == leaf) && (t = handle_table(*(struct tfs_handle *const *)p)))
+		t->open_handles++;
+}
+
 static void status_table(const void *p, VISIT which, void *ctx)
 {
 	const struct table *t = *(struct table *const *)p;
@@ -65,6 +99,7 @@ static void status_table(const void *p, VISIT which, void *ctx)
 	cJSON_AddNumberToObject(o, "columns", (double)t->ncols);
 	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
 	cJSON_AddNumberToObject(o, "version", (double)t->version);
+	cJSON_AddNumberToObject(o, "open_handles", (double)t->open_handles);
 	if (t->last_error[0])
 		cJSON_AddStringToObject(o, "last_error", t->last_error);
 	else
@@ -101,6 +136,8 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 		cJSON_AddNumberToObject(io, "writes", (double)atomic_load(&fs->writes));
 		cJSON_AddNumberToObject(io, "write_bytes", (double)atomic_load(&fs->write_bytes));
 	}
+	twalk_r(fs->tables, zero_handles, NULL);
+	twalk_r(fs->handles, count_handle, NULL);
 	tables = cJSON_AddArrayToObject(root, "tables");
 	if (tables)
 		twalk_r(fs->tables, status_table, tables);
@@ -158,6 +195,11 @@ static int handle_new(struct tfs_fs *fs, struct tfs_node *node, tfs_fh_t id, boo
 			rc = -EPERM;
 		else if (!(h->snap = tfs_render_status(fs, &h->snaplen)))
 			rc = -ENOMEM;
+		break;
+	case TFS_N_NPY:
+	case TFS_N_ARROW:
+		if (writing)
+			rc = -EPERM; /* derived from the columns */
 		break;
 	}
 	if (rc == 0 && !tsearch(h, &fs->handles, handle_cmp))
@@ -265,15 +307,26 @@ int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), voi
 }
 
 int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t size,
-	     const void **data, size_t *n)
+	     const void **data, size_t *n, void **to_free)
 {
 	struct tfs_handle *h;
 	const char *base;
 	uint64_t len;
 	int rc = handle_of(fs, ino, fh, &h);
 
+	*to_free = NULL;
 	if (rc < 0)
 		return rc;
+	if (h->node->kind == TFS_N_NPY || h->node->kind == TFS_N_ARROW) {
+		len = tfs_view_size(h->node);
+		size = off >= len ? 0 : size < len - off ? size : (size_t)(len - off);
+		*to_free = malloc(size ? size : 1);
+		if (!*to_free)
+			return -ENOMEM;
+		*n = tfs_view_read(h->node, off, size, *to_free);
+		*data = *to_free;
+		return 0;
+	}
 	if (h->node->kind == TFS_N_COLUMN) {
 		base = h->node->store.map;
 		len = h->node->store.size;
@@ -502,7 +555,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 		}
 	}
 	t->rows = plan->rows;
-	tfs_table_changed(t, notes);
+	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = now;
 	t->last_error[0] = '\0';
 	tfs_notes_add(notes, &t->dir, NULL, NULL);

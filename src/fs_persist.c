@@ -209,6 +209,7 @@ static int restore_table(struct tfs_fs *fs, const struct rec_table *r, size_t le
 		col->def = c[i].def;
 		col->cur = v;
 		v->col = col;
+		v->owner = t;
 		t->cols[t->ncols++] = col;
 		fs->ncolumns++;
 	}

@@ -7,6 +7,7 @@
 
 #include "ll.h"
 #include "log.h"
+#include "passthrough.h"
 
 /* FUSE node ids are the core's inode numbers, the root's included. */
 _Static_assert(FUSE_ROOT_ID == TFS_ROOT_INO, "the root's node id");
@@ -52,7 +53,10 @@ static void fill_entry(struct ll *ll, const struct tfs_attr *a, struct fuse_entr
 	e->generation = a->ino; /* st_ino is never reused: see fs_impl.h */
 	to_stat(a, &e->attr);
 	e->attr_timeout = attr_timeout(ll, a);
-	e->entry_timeout = ll->entry_timeout;
+	/* A view's name leads to a new node whenever its column or table
+	 * changes; looking it up each time costs less than invalidating it
+	 * (which the handlers of the table's directory could not do). */
+	e->entry_timeout = a->kind == TFS_N_NPY || a->kind == TFS_N_ARROW ? 0.0 : ll->entry_timeout;
 }
 
 static struct tfs_cred cred_of(fuse_req_t req)
@@ -187,24 +191,40 @@ static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 {
 	struct tfs_cred cred = cred_of(req);
 	struct tfs_attr a;
+	int rc = tfs_mkdir(fs_of(req), parent, name, mode, &cred, &a);
 
-	reply_entry_or_err(req, tfs_mkdir(fs_of(req), parent, name, mode, &cred, &a), &a);
+	/* Sent again after a crash: the first attempt may have made it. */
+	if (rc == -EEXIST && pt_shim_resent())
+		rc = tfs_lookup(fs_of(req), parent, name, &a);
+	reply_entry_or_err(req, rc, &a);
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -tfs_rmdir(fs_of(req), parent, name));
+	int rc = tfs_rmdir(fs_of(req), parent, name);
+
+	fuse_reply_err(req, rc == -ENOENT && pt_shim_resent() ? 0 : -rc); /* done before a crash */
 }
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -tfs_unlink(fs_of(req), parent, name));
+	int rc = tfs_unlink(fs_of(req), parent, name);
+
+	fuse_reply_err(req, rc == -ENOENT && pt_shim_resent() ? 0 : -rc); /* done before a crash */
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	fuse_reply_err(req, -tfs_rename(fs_of(req), parent, name, newparent, newname, flags));
+	struct tfs_attr a;
+	int rc = tfs_rename(fs_of(req), parent, name, newparent, newname, flags);
+
+	/* Sent again after a crash: done already if the new name is there. */
+	if (rc == -ENOENT && pt_shim_resent() && tfs_lookup(fs_of(req), newparent, newname, &a) == 0) {
+		tfs_forget(fs_of(req), a.ino, 1);
+		rc = 0;
+	}
+	fuse_reply_err(req, -rc);
 }
 
 /* Columns are made by writing meta.json, which knows their type; files and
@@ -350,13 +370,15 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const void *data;
+	void *to_free;
 	size_t n;
-	int rc = tfs_read(fs_of(req), ino, fi->fh, (uint64_t)off, size, &data, &n);
+	int rc = tfs_read(fs_of(req), ino, fi->fh, (uint64_t)off, size, &data, &n, &to_free);
 
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_buf(req, data, n);
+	free(to_free);
 }
 
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,

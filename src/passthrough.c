@@ -72,6 +72,12 @@ static const unsigned char *replay;
 static size_t replay_len;
 static atomic_bool replay_pending;
 
+/* The kernel marks the requests it sends again (FUSE_NOTIFY_RESEND). */
+#define PT_UNIQUE_RESEND (UINT64_C(1) << 63)
+
+/* Whether the request this thread read last was sent again. */
+static _Thread_local bool current_resent;
+
 /* What the current thread's next reply must carry. */
 static _Thread_local unsigned armed_init_depth;
 static _Thread_local int armed_backing_id;
@@ -89,6 +95,9 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 	} else {
 		n = read(fd, buf, len);
 	}
+	/* libfuse processes a request in the thread that read it. */
+	current_resent = n >= (ssize_t)sizeof(*h) && (h->unique & PT_UNIQUE_RESEND) &&
+			 h->unique != PT_REPLAY_UNIQUE;
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) && h->opcode == PT_FUSE_INIT) {
 		if ((size_t)n <= sizeof(init_request)) {
 			memcpy(init_request, buf, (size_t)n);
@@ -204,6 +213,11 @@ const void *pt_shim_init_request(size_t *len)
 {
 	*len = init_request_len;
 	return init_request_len ? init_request : NULL;
+}
+
+bool pt_shim_resent(void)
+{
+	return current_resent;
 }
 
 bool pt_shim_kernel_offers(void)

@@ -31,6 +31,10 @@ int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void
 /* The INIT request received from the kernel, or NULL before it came. */
 const void *pt_shim_init_request(size_t *len);
 
+/* True while this thread handles a request the kernel sent again after a
+ * serving process died: it may have been carried out already. */
+bool pt_shim_resent(void);
+
 /* True when the kernel's INIT request offered passthrough. */
 bool pt_shim_kernel_offers(void);
 
