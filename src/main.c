@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
@@ -22,8 +24,10 @@
 
 struct options {
 	char *memory_limit;
+	char *log_level;
 	int no_passthrough;
-	int log_debug;
+	char *positional[3]; /* [SOURCE] MOUNTPOINT, as mount(8) helpers pass them */
+	int npositional;
 };
 
 #define OPT(t, p) {t, offsetof(struct options, p), 1}
@@ -31,10 +35,66 @@ static const struct fuse_opt option_spec[] = {
 	/* Also matches --memory-limit=SIZE, with the '=' kept: see main. */
 	{"--memory-limit %s", offsetof(struct options, memory_limit), 0},
 	{"memory_limit=%s", offsetof(struct options, memory_limit), 0},
+	{"--log-level %s", offsetof(struct options, log_level), 0},
+	{"log_level=%s", offsetof(struct options, log_level), 0},
 	OPT("--no-passthrough", no_passthrough),
 	OPT("no_passthrough", no_passthrough),
 	FUSE_OPT_END,
 };
+
+/* Collects the non-option arguments: "tablefs MOUNTPOINT" by hand, or
+ * "tablefs SOURCE MOUNTPOINT -o OPTIONS" from mount -t fuse.tablefs and
+ * /etc/fstab (through mount.fuse3), where SOURCE names nothing. */
+static int collect_positional(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->npositional == 2)
+		return -1; /* one too many: fuse_opt_parse reports it */
+	o->positional[o->npositional++] = strdup(arg);
+	return 0;
+}
+
+static const char *const level_names[] = {
+	[TFS_LOG_ERR] = "err",	   [TFS_LOG_WARNING] = "warning", [TFS_LOG_NOTICE] = "notice",
+	[TFS_LOG_INFO] = "info", [TFS_LOG_DEBUG] = "debug",
+};
+
+/* "err", "warning", "notice", "info" or "debug"; -1 for anything else. */
+static int parse_level(const char *s)
+{
+	s += s[0] == '=';
+	for (int i = TFS_LOG_ERR; i <= TFS_LOG_DEBUG; i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Tells systemd (Type=notify) how the daemon is doing, when it started us. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	len = strlen(path);
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		tfs_log(TFS_LOG_WARNING, "cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
 
 static void usage(const char *prog)
 {
@@ -49,7 +109,9 @@ static void usage(const char *prog)
 	       "                           K, M, G or T suffix, or N%% of RAM (default: half of\n"
 	       "                           RAM, here %s); also -o memory_limit=SIZE\n"
 	       "    --no-passthrough       serve columns through the page cache even where\n"
-	       "                           kernel passthrough is available\n\n",
+	       "                           kernel passthrough is available\n"
+	       "    --log-level=LEVEL      err, warning, notice, info (default) or debug;\n"
+	       "                           to syslog in the background\n\n",
 	       prog, lim);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -174,9 +236,12 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts *opts = &d.opts;
 	struct options o = {0};
 	struct fuse_session *se;
-	int ret = 1;
+	int ret = 1, level;
 
-	if (fuse_opt_parse(&args, &o, option_spec, NULL) != 0)
+	if (fuse_opt_parse(&args, &o, option_spec, collect_positional) != 0)
+		return 2;
+	/* The last one is the mount point; a SOURCE before it is ignored. */
+	if (o.npositional && fuse_opt_add_arg(&args, o.positional[o.npositional - 1]) != 0)
 		return 2;
 	if (fuse_parse_cmdline(&args, opts) != 0)
 		return 2;
@@ -195,7 +260,15 @@ int main(int argc, char *argv[])
 		ret = 2;
 		goto out_args;
 	}
-	tfs_log_setup(opts->debug ? TFS_LOG_DEBUG : TFS_LOG_INFO, false);
+	level = opts->debug ? TFS_LOG_DEBUG : TFS_LOG_INFO;
+	if (o.log_level && (level = parse_level(o.log_level)) < 0) {
+		fprintf(stderr, "tablefs: invalid --log-level '%s' (err, warning, notice, info, "
+				"debug)\n",
+			o.log_level + (o.log_level[0] == '='));
+		ret = 2;
+		goto out_args;
+	}
+	tfs_log_setup((enum tfs_log_level)level, false);
 	fuse_set_log_func(fuse_log_to_tfs);
 
 	d.cfg.mem_limit = tfs_mem_default_limit();
@@ -233,11 +306,14 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(opts->foreground) != 0)
 		goto out_unmount;
 	if (!opts->foreground)
-		tfs_log_setup(opts->debug ? TFS_LOG_DEBUG : TFS_LOG_INFO, true);
+		tfs_log_setup((enum tfs_log_level)level, true);
+	/* Mounted: requests wait in the kernel until served, so users may come. */
+	notify_systemd("READY=1");
 
 	/* From here this process only supervises: the connection to the
 	 * kernel and the column memory outlive any serving process. */
 	ret = supervise(serve, &d);
+	notify_systemd("STOPPING=1");
 	tfs_log(TFS_LOG_INFO, "unmounting %s", opts->mountpoint);
 
 out_unmount:
@@ -249,6 +325,9 @@ out_dp:
 out_args:
 	free(opts->mountpoint);
 	free(o.memory_limit);
+	free(o.log_level);
+	for (int i = 0; i < o.npositional; i++)
+		free(o.positional[i]);
 	fuse_opt_free_args(&args);
 	supervise_release();
 	return ret;
