@@ -134,6 +134,25 @@ static void free_table(struct tfs_fs *fs, struct table *t)
 	free(t);
 }
 
+void tfs_node_list_add(struct tfs_node **head, struct tfs_node *node)
+{
+	node->vprev = NULL;
+	node->vnext = *head;
+	if (node->vnext)
+		node->vnext->vprev = node;
+	*head = node;
+}
+
+void tfs_node_list_del(struct tfs_node **head, struct tfs_node *node)
+{
+	if (node->vprev)
+		node->vprev->vnext = node->vnext;
+	else
+		*head = node->vnext;
+	if (node->vnext)
+		node->vnext->vprev = node->vprev;
+}
+
 static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 {
 	if (v->backing_id > 0 && fs->cfg.hooks.version_gone)
@@ -142,12 +161,7 @@ static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 	fs->mem_used -= v->charge;
 	tfs_node_unmap(fs, v);
 	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
-	if (v->vprev)
-		v->vprev->vnext = v->vnext;
-	else
-		fs->versions = v->vnext;
-	if (v->vnext)
-		v->vnext->vprev = v->vprev;
+	tfs_node_list_del(&fs->versions, v);
 	free(v);
 }
 
@@ -231,11 +245,7 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
 {
 	fs->mem_used += v->charge;
-	v->vprev = NULL;
-	v->vnext = fs->versions;
-	if (v->vnext)
-		v->vnext->vprev = v;
-	fs->versions = v;
+	tfs_node_list_add(&fs->versions, v);
 }
 
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)

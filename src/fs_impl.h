@@ -63,7 +63,7 @@ struct tfs_node {
 	char *hdr; /* NPY: the header before the column's bytes */
 	size_t hdrlen;
 	struct tfs_arrow_layout *layout; /* ARROW */
-	struct tfs_node *vprev, *vnext; /* all versions, for teardown; lock */
+	struct tfs_node *vprev, *vnext; /* all versions, or all views, for teardown; lock */
 };
 
 struct column {
@@ -123,6 +123,11 @@ int tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, tfs_ino_t ino, enum 
 
 /* Takes node out of the node map before it is freed; lock held. */
 void tfs_node_unmap(struct tfs_fs *fs, struct tfs_node *node);
+
+/* Adds node to, or takes it off, a list of nodes (versions or views) linked
+ * through vprev/vnext; lock held. */
+void tfs_node_list_add(struct tfs_node **head, struct tfs_node *node);
+void tfs_node_list_del(struct tfs_node **head, struct tfs_node *node);
 
 /* The node numbered ino, or NULL; lock held. */
 struct tfs_node *tfs_node_find(struct tfs_fs *fs, tfs_ino_t ino);

@@ -31,10 +31,7 @@ static struct tfs_node *view_new(struct tfs_fs *fs, enum tfs_node_kind kind, mod
 		return NULL;
 	}
 	view->linked = true;
-	view->vnext = fs->views;
-	if (view->vnext)
-		view->vnext->vprev = view;
-	fs->views = view;
+	tfs_node_list_add(&fs->views, view);
 	return view;
 }
 
@@ -144,12 +141,7 @@ void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view)
 	struct tfs_node *v;
 
 	tfs_node_unmap(fs, view);
-	if (view->vprev)
-		view->vprev->vnext = view->vnext;
-	else
-		fs->views = view->vnext;
-	if (view->vnext)
-		view->vnext->vprev = view->vprev;
+	tfs_node_list_del(&fs->views, view);
 	for (size_t i = 0; i < view->npins; i++) {
 		v = view->pins[i];
 		if (v->npy == view)
