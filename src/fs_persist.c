@@ -8,7 +8,8 @@
  * the bytes outlive the serving process.  Order of a change: new versions
  * first, then the table that points to them, then the drop of versions that
  * are gone; a process killed in between leaves a consistent catalog behind
- * (at worst a version nothing points to, kept until unmount). */
+ * (at worst a version nothing points to: the next process frees it unless
+ * the kernel still holds it, see tfs_forget_unknown). */
 #include "config.h"
 
 #include <errno.h>
