@@ -318,7 +318,20 @@ void tfs_table_changed(struct tfs_fs *fs, struct table *t, struct tfs_notes *not
 
 void tfs_table_error(struct table *t, int err, const char *why)
 {
-	snprintf(t->last_error, sizeof(t->last_error), "%s", why);
+	size_t j = 0;
+
+	/* The reason may quote what was written: keep it printable ASCII,
+	 * so that .status stays valid JSON and logs stay readable. */
+	for (const unsigned char *p = (const unsigned char *)why;
+	     *p && j + 4 < sizeof(t->last_error); p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			t->last_error[j++] = (char)*p;
+		else
+			j += (size_t)snprintf(t->last_error + j, sizeof(t->last_error) - j, "\\x%02x",
+					      *p);
+	}
+	t->last_error[j] = '\0';
+	why = t->last_error;
 	tfs_log(TFS_LOG_NOTICE, "table '%s': change refused (%s): %s", t->name, strerror(-err),
 		why);
 }

@@ -25,6 +25,7 @@ struct tfs_handle {
 	size_t snaplen;
 	char *doc; /* META: document being written */
 	size_t doclen, doccap;
+	int doc_error; /* META: refusal that holds until close (too long) */
 	bool writer;
 	struct tfs_cred cred;
 };
@@ -361,8 +362,13 @@ static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, 
 {
 	if (!h->writer)
 		return -EBADF;
+	if (h->doc_error)
+		return h->doc_error;
 	if (size > TFS_DOC_MAX - h->doclen) {
+		/* The kernel may split one write(2): the rest of the document
+		 * must not start a new one. */
 		h->doclen = 0;
+		h->doc_error = -EFBIG;
 		return -EFBIG;
 	}
 	if (h->doclen + size > h->doccap) {
@@ -424,6 +430,11 @@ int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 
 	if (rc < 0)
 		return rc;
+	if (h->node->kind == TFS_N_META && h->doc_error) {
+		rc = h->doc_error;
+		h->doc_error = 0;
+		return rc;
+	}
 	if (h->node->kind != TFS_N_META || !h->doclen)
 		return 0;
 	while (i < h->doclen && strchr(" \t\r\n", h->doc[i]))

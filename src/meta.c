@@ -102,6 +102,28 @@ enum tfs_json_state tfs_json_state(const char *buf, size_t len)
 	return TFS_JSON_INCOMPLETE;
 }
 
+/* True when an object has two members of one name: which one counts would
+ * be a guess, so such a document is refused. */
+static const char *duplicate_key(const cJSON *obj)
+{
+	for (const cJSON *a = obj->child; a; a = a->next)
+		for (const cJSON *b = a->next; b; b = b->next)
+			if (a->string && b->string && strcmp(a->string, b->string) == 0)
+				return a->string;
+	return NULL;
+}
+
+/* An escaped NUL (\u0000) would end the C string cJSON decodes it into,
+ * and cut a name or type short without a word: refuse it. */
+static bool has_escaped_nul(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 6 <= n; i++)
+		if (p[i] == '\\' && (p[i + 1] == 'u' || p[i + 1] == 'U') &&
+		    memcmp(p + i + 2, "0000", 4) == 0)
+			return true;
+	return false;
+}
+
 /* A JSON number that is a whole number in [0, max]. */
 static bool json_uint(const cJSON *n, uint64_t max, uint64_t *out)
 {
@@ -171,6 +193,10 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 
 	if (!cJSON_IsObject(c)) {
 		WHY("columns[%zu] is not an object", idx);
+		return -EINVAL;
+	}
+	if (duplicate_key(c)) {
+		WHY("columns[%zu] has \"%.32s\" twice", idx, duplicate_key(c));
 		return -EINVAL;
 	}
 	if (!cJSON_IsString(name)) {
@@ -246,8 +272,20 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 		WHY("document larger than %u bytes", TFS_DOC_MAX);
 		return -EINVAL;
 	}
-	if (has_control(buf, len)) {
-		WHY("invalid JSON: control character");
+	/* The same rules whether the document came in one write or many:
+	 * tfs_json_state decides when a written document is complete. */
+	switch (tfs_json_state(buf, len)) {
+	case TFS_JSON_COMPLETE:
+		break;
+	case TFS_JSON_INCOMPLETE:
+		WHY("invalid JSON: the document is incomplete");
+		return -EINVAL;
+	case TFS_JSON_INVALID:
+		WHY("invalid JSON");
+		return -EINVAL;
+	}
+	if (has_escaped_nul(buf, len)) {
+		WHY("invalid document: NUL character (\\u0000)");
 		return -EINVAL;
 	}
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
@@ -261,6 +299,10 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 	}
 	if (!cJSON_IsObject(root)) {
 		WHY("the document must be a JSON object");
+		goto out_root;
+	}
+	if (duplicate_key(root)) {
+		WHY("\"%.32s\" appears twice in the document", duplicate_key(root));
 		goto out_root;
 	}
 	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");

@@ -29,6 +29,13 @@ static bool column_bytes(uint64_t rows, uint64_t itemsize, uint64_t *out)
 	return true;
 }
 
+/* a + b, or UINT64_MAX when that does not fit: a sum of charges that
+ * overflows is over any limit. */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static void describe(const struct tfs_coldef *c, char *buf, size_t len)
 {
 	char t[TFS_TYPE_STR_MAX];
@@ -68,8 +75,8 @@ int tfs_plan_make(const struct tfs_coldef *const *cur, size_t ncur, uint64_t cur
 			goto too_big;
 		it->action = rows == cur_rows ? TFS_KEEP : TFS_RESIZE;
 		if (it->action == TFS_RESIZE) {
-			plan->release += tfs_mem_charge(it->old_bytes);
-			plan->add += tfs_mem_charge(it->new_bytes);
+			plan->release = add_sat(plan->release, tfs_mem_charge(it->old_bytes));
+			plan->add = add_sat(plan->add, tfs_mem_charge(it->new_bytes));
 		}
 	}
 	/* Document columns: must match an existing one exactly, or are new. */
@@ -94,7 +101,7 @@ int tfs_plan_make(const struct tfs_coldef *const *cur, size_t ncur, uint64_t cur
 		it->doc = d;
 		if (!column_bytes(rows, c->itemsize, &it->new_bytes))
 			goto too_big;
-		plan->add += tfs_mem_charge(it->new_bytes);
+		plan->add = add_sat(plan->add, tfs_mem_charge(it->new_bytes));
 		plan->changes = 1;
 	}
 	plan->nitems = ncur + nnew;

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "meta.h"
@@ -95,6 +96,39 @@ static int parse(const char *s, struct tfs_doc *doc, char *why)
 	why[0] = '\0';
 	return tfs_doc_parse(s, strlen(s), doc, why, TFS_WHY_MAX);
 }
+
+/* Found by the mount test of hostile documents: each must be refused the same
+ * way whether it arrives in one write or several. */
+START_TEST(doc_refused_whole)
+{
+	static const char *const bad[] = {
+		"{\"columns\": [{\"name\": \"a\\u0000b\", \"type\": \"int8\"}]}",
+		"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\\u0000junk\"}]}",
+		"{\"rows\": 1, \"rows\": 2}",
+		"{\"columns\": [{\"name\": \"a\", \"name\": \"b\", \"type\": \"int8\"}]}",
+		"{\"rows\": 1}{\"rows\": 2}",
+		"{\"rows\": 1",
+	};
+	char deep[300], why[TFS_WHY_MAX];
+	struct tfs_doc doc;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(parse(bad[i], &doc, why) == -EINVAL, "accepted: %s", bad[i]);
+		ck_assert(why[0] != '\0');
+		ck_assert_ptr_null(doc.cols);
+	}
+	/* Deeper than any schema document: refused, as the stream check does. */
+	n += (size_t)sprintf(deep, "{\"x\": ");
+	for (int i = 0; i < 70; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < 70; i++)
+		deep[n++] = ']';
+	strcpy(deep + n, "}");
+	ck_assert_int_eq(tfs_json_state(deep, strlen(deep)), TFS_JSON_INVALID);
+	ck_assert_int_eq(parse(deep, &doc, why), -EINVAL);
+}
+END_TEST
 
 START_TEST(doc_full)
 {
@@ -615,6 +649,7 @@ Suite *meta_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("render");
+	tcase_add_test(tc, doc_refused_whole);
 	tcase_add_test(tc, render_fields);
 	tcase_add_test(tc, render_layout);
 	tcase_add_test(tc, render_empty_table);

@@ -326,6 +326,22 @@ START_TEST(size_overflow_refused)
 }
 END_TEST
 
+/* Charges that overflow 64 bits when added up must not wrap to a small sum
+ * that passes the limit: four columns of 2^62 bytes add up to 2^64. */
+START_TEST(charge_sum_saturates)
+{
+	struct fixture f = {0};
+
+	doc_rows(&f, UINT64_C(1) << 53);
+	doc_add(&f, "c0", "bytes512", 0);
+	doc_add(&f, "c1", "bytes512", 0);
+	doc_add(&f, "c2", "bytes512", 0);
+	doc_add(&f, "c3", "bytes512", 0);
+	ck_assert_int_eq(make(&f, 0, 0, UINT64_C(1) << 40), -ENOSPC);
+	ck_assert_int_eq(make(&f, 0, 0, UINT64_MAX - 1), -ENOSPC);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -346,6 +362,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, limit_boundary_create);
 	tcase_add_test(tc, limit_boundary_resize);
 	tcase_add_test(tc, size_overflow_refused);
+	tcase_add_test(tc, charge_sum_saturates);
 	suite_add_tcase(s, tc);
 	return s;
 }
