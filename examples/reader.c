@@ -8,12 +8,15 @@
  *   sum 499500
  *
  * Everything goes through plain file APIs: read meta.json for the row count
- * and the column's dtype, open the column, fstat it, mmap it read-only and
- * shared.  Following the reader protocol, meta.json's version is read again
- * at the end; if it changed (schema or row count changed meanwhile) the
- * column is read again.
+ * and the column's dtype, then map the column read-only and shared with
+ * tablefs_map_column from <tablefs.h> (installed with tablefs; it is open,
+ * fstat and mmap, nothing more).  Following the reader protocol, meta.json's
+ * version is read again at the end; if it changed (schema or row count
+ * changed meanwhile) the column is read again.
  *
- * Build: cc -std=c11 -Wall -Wextra -O2 -o reader reader.c
+ * Build: cc -std=c11 -Wall -Wextra -O2 -I include -o reader examples/reader.c
+ * (from the top of the source tree; -I is not needed once tablefs.h is
+ * installed).
  *
  * The JSON handling is deliberately tiny: it relies only on meta.json being
  * valid JSON with one object per column, and does no unescaping (tablefs
@@ -26,9 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include <tablefs.h>
 
 /* Columns are little-endian; this reader uses the values in place. */
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -154,43 +157,51 @@ out:
 
 /* Maps the column described by ci and sums it.  Returns 0, 1 when the file
  * no longer matches meta.json (retry), or -1 on error. */
-static int sum_column(const char *table, const struct colinfo *ci, double *sum)
+static int sum_column(const char *mount, const char *table, const struct colinfo *ci, double *sum)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", table, ci->file);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		fprintf(stderr, "reader: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		fprintf(stderr, "reader: %s: %s\n", path, strerror(errno));
-		close(fd);
+	struct tablefs_map m;
+	int err = tablefs_map_column(mount, table, ci->file, 0, &m);
+	if (err < 0) {
+		fprintf(stderr, "reader: %s/%s/%s: %s\n", mount, table, ci->file, strerror(-err));
 		return -1;
 	}
 	/* tablefs keeps size == rows * itemsize at every moment; a difference
-	 * means the table was resized between meta.json and open. */
-	if ((uint64_t)st.st_size != ci->rows * sizeof(double)) {
-		close(fd);
+	 * means the table was resized between meta.json and the mapping. */
+	if ((uint64_t)m.size != ci->rows * sizeof(double)) {
+		tablefs_unmap_column(&m);
 		return 1;
 	}
+	const double *v = m.data; /* NULL for 0 rows: nothing to add */
 	*sum = 0;
-	if (st.st_size == 0) { /* mmap of 0 bytes is EINVAL */
-		close(fd);
-		return 0;
-	}
-	const double *v = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	int saved = errno;
-	close(fd); /* the mapping stays valid after close */
-	if (v == MAP_FAILED) {
-		fprintf(stderr, "reader: mmap %s: %s\n", path, strerror(saved));
-		return -1;
-	}
 	for (uint64_t i = 0; i < ci->rows; i++)
 		*sum += v[i];
-	munmap((void *)v, (size_t)st.st_size);
+	tablefs_unmap_column(&m);
 	return 0;
+}
+
+/* Splits TABLEDIR into the mount (its parent directory) and the table name,
+ * the two that tablefs_map_column takes; dir is copied into buf.  Returns 0,
+ * or -1 if dir does not end in a table name. */
+static int split_table(const char *dir, char *buf, size_t buflen, const char **mount,
+		       const char **table)
+{
+	size_t len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		len--; /* "trades/" is the table trades */
+	if (len >= buflen)
+		return -1;
+	memcpy(buf, dir, len);
+	buf[len] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		*mount = buf; /* "" for "/trades": the path becomes "/trades/COL" */
+		*table = slash + 1;
+	} else {
+		*mount = ".";
+		*table = buf;
+	}
+	return **table && strcmp(*table, ".") != 0 && strcmp(*table, "..") != 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -199,7 +210,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: reader TABLEDIR COLUMN\n");
 		return 2;
 	}
-	const char *table = argv[1], *name = argv[2];
+	const char *table = argv[1], *name = argv[2], *mount, *tname;
+	char buf[4096];
+	if (split_table(table, buf, sizeof(buf), &mount, &tname) < 0) {
+		fprintf(stderr, "reader: %s: not a table directory\n", table);
+		return 2;
+	}
 
 	for (int attempt = 0; attempt < 10; attempt++) {
 		struct colinfo ci, after;
@@ -213,7 +229,7 @@ int main(int argc, char **argv)
 				ci.dtype, ci.shape);
 			return 1;
 		}
-		int rc = sum_column(table, &ci, &sum);
+		int rc = sum_column(mount, tname, &ci, &sum);
 		if (rc < 0)
 			return 1;
 		if (rc == 0 && read_meta(table, name, &after) == 0 && after.version == ci.version) {

@@ -4,12 +4,17 @@
 #   shell_session.sh MOUNTPOINT
 #
 # Creates a table, gives it a schema, writes a column with dd, reads it back
-# with od and sha256sum, shows what a column refuses, resizes the table and
-# deletes it.  Each command is echoed before it runs.
+# with od, dd and sha256sum and as rows with tablectl head, peeks at the
+# derived views, shows what a column refuses, resizes the table and deletes
+# it.  Each command is echoed before it runs.  tablectl is $TABLECTL if set
+# (make check sets it; by hand from a built tree: TABLECTL=src/tablectl),
+# else the one on the PATH.
 set -eu
 
 mnt=${1:?usage: shell_session.sh MOUNTPOINT}
-t=$mnt/shell_demo_$$
+name=shell_demo_$$
+t=$mnt/$name
+tablectl=${TABLECTL:-tablectl}
 
 say() { printf '\n$ %s\n' "$*"; }
 run() {
@@ -40,9 +45,26 @@ say "values | dd of=$t/x conv=notrunc status=none"
 values | dd of="$t/x" conv=notrunc status=none
 run od -A d -t f8 "$t/x"
 
+# One row: row 2 of a float64 column is the 8 bytes at offset 16.
+say "dd if=$t/x bs=8 skip=2 count=1 status=none | od -A n -t f8"
+dd if="$t/x" bs=8 skip=2 count=1 status=none | od -A n -t f8
+
 say "cat $t/x | sha256sum; values | sha256sum"
 cat "$t/x" | sha256sum
 values | sha256sum
+
+# tablectl does nothing a user could not: head reads meta.json and the
+# columns, and prints rows as text.
+run "$tablectl" --mount "$mnt" head "$name"
+
+# Derived read-only views, not listed by ls but there by name: x.npy is a
+# .npy header followed by the bytes of x; table.arrow an Arrow IPC file.
+say "head -c 6 $t/x.npy | od -A n -c; tail -c 32 $t/x.npy | cmp - $t/x && echo same bytes"
+head -c 6 "$t/x.npy" | od -A n -c
+tail -c 32 "$t/x.npy" | cmp - "$t/x" && echo same bytes
+say "head -c 6 $t/table.arrow; echo"
+head -c 6 "$t/table.arrow"
+echo
 
 # What a column refuses.  Each refusal leaves the table as it was.
 say "values | dd of=$t/x status=none    # no conv=notrunc"
