@@ -217,8 +217,8 @@ void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind ki
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
 		fi->noflush = 1;
 	if (kind == TFS_N_NPY || kind == TFS_N_ARROW) {
-		/* A view node shows one state for all its life: cache it. */
-		fi->keep_cache = 1;
+		/* A view shows the column memory as it is when read: drop what
+		 * the kernel cached of it at every open (keep_cache off). */
 		return;
 	}
 	if (kind != TFS_N_COLUMN) {

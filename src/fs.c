@@ -506,7 +506,7 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 		rc = -ESTALE;
 		goto out;
 	}
-	if (node->kind == TFS_N_STATUS ||
+	if (node->kind == TFS_N_STATUS || node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW ||
 	    (node->kind == TFS_N_META && (sa->set_mode || sa->set_uid || sa->set_gid))) {
 		rc = -EPERM; /* generated; meta.json takes its table's owner and mode */
 		goto out;
@@ -540,9 +540,19 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 		node->mtime = sa->mtime;
 	if (sa->set_mode || sa->set_uid || sa->set_gid || sa->set_atime || sa->set_mtime)
 		node->ctime = now;
-	/* meta.json mirrors its table's owner and mode. */
-	if (node->kind == TFS_N_TABLE && (sa->set_mode || sa->set_uid || sa->set_gid))
-		tfs_notes_add(&notes, &node->table->meta, NULL, NULL);
+	/* meta.json mirrors its table's owner and mode; views take their
+	 * read bits from what they show, so new ones are made. */
+	if (sa->set_mode || sa->set_uid || sa->set_gid) {
+		if (node->kind == TFS_N_TABLE) {
+			tfs_notes_add(&notes, &node->table->meta, NULL, NULL);
+			tfs_view_retire(fs, node->table->arrow);
+			node->table->arrow = NULL;
+		} else if (node->kind == TFS_N_COLUMN && node->col) {
+			tfs_view_retire(fs, node->npy);
+			tfs_view_retire(fs, node->owner->arrow);
+			node->owner->arrow = NULL;
+		}
+	}
 	if (node->kind == TFS_N_TABLE)
 		tfs_persist_table(fs, node->table);
 	else if (node->kind == TFS_N_COLUMN)

@@ -35,6 +35,24 @@ static struct tfs_node *view_new(struct tfs_fs *fs, enum tfs_node_kind kind, mod
 	return view;
 }
 
+/* Read bits a view may have: never more than every column it shows allows
+ * to the same class of user (table owner, table group, others), so that no
+ * one reads through a view what the column would refuse them.  Where the
+ * owners differ, the stricter class of the column counts. */
+static mode_t view_mode(const struct tfs_node *dir, struct tfs_node *const *cols, size_t n)
+{
+	mode_t mode = dir->mode & 0444;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tfs_node *v = cols[i];
+		mode_t other = v->mode & 04;
+		mode_t group = v->gid == dir->gid ? (v->mode & 040) >> 3 : other;
+		mode_t owner = v->uid == dir->uid ? (v->mode & 0400) >> 6 : group;
+		mode &= owner << 6 | group << 3 | other;
+	}
+	return mode;
+}
+
 static void pin(struct tfs_node *view, struct tfs_node *v)
 {
 	v->nopen++;
@@ -51,7 +69,7 @@ static int npy_view(struct tfs_fs *fs, struct column *c, struct tfs_node **out)
 		*out = v->npy;
 		return 0;
 	}
-	view = view_new(fs, TFS_N_NPY, v->mode, v->uid, v->gid, 1);
+	view = view_new(fs, TFS_N_NPY, v->mode & 0444, v->uid, v->gid, 1);
 	if (!view)
 		return -ENOMEM;
 	view->hdr = malloc(len);
@@ -81,13 +99,21 @@ static int arrow_view(struct tfs_fs *fs, struct table *t, struct tfs_node **out)
 	}
 	if (!defs || !data)
 		goto out;
+	struct tfs_node **cur = calloc(t->ncols + 1, sizeof(*cur));
+
+	if (!cur)
+		goto out;
 	for (size_t i = 0; i < t->ncols; i++) {
 		defs[i] = &t->cols[i]->def;
 		data[i] = t->cols[i]->cur->store.map;
+		cur[i] = t->cols[i]->cur;
 	}
-	view = view_new(fs, TFS_N_ARROW, t->dir.mode, t->dir.uid, t->dir.gid, t->ncols);
+	view = view_new(fs, TFS_N_ARROW, view_mode(&t->dir, cur, t->ncols), t->dir.uid, t->dir.gid,
+			t->ncols);
+	free(cur);
 	if (!view)
 		goto out;
+	view->table = t;
 	view->layout = calloc(1, sizeof(*view->layout));
 	if (!view->layout)
 		goto out_view;
@@ -132,6 +158,8 @@ void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view)
 {
 	if (!view)
 		return;
+	if (view->kind == TFS_N_NPY && view->pins[0]->npy == view)
+		view->pins[0]->npy = NULL; /* the next lookup makes a new one */
 	view->linked = false;
 	tfs_node_maybe_free(fs, view);
 }

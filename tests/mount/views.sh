@@ -73,6 +73,33 @@ check "rm of a view is refused" sh -c "! rm '$T/table.arrow' 2>/dev/null"
 check_eq "unknown .npy" "" "$(ls "$T/nosuch.npy" 2>/dev/null)"
 check_eq "table.arrow is read-only" 444 "$(stat -c %a "$T/table.arrow")"
 
+section "views show the column memory as it is now, to whom the columns allow"
+exec 5<"$T/table.arrow"
+check "reading .status with table.arrow open" "$PYTHON3" -c 'import json,sys; json.load(open(sys.argv[1]))' "$MNT/.status"
+exec 5<&-
+check_eq "serving process unchanged" "$(pgrep -P "$DPID")" "$(pgrep -P "$DPID")"
+"$PYTHON3" -c 'import numpy as np, sys; a = np.memmap(sys.argv[1], dtype="<f8", mode="r+"); a[0] = 4242.0; a.flush()' "$T/c11"
+check_eq "a fresh read of the .npy sees a new value" 4242.0 \
+	"$("$PYTHON3" -c 'import numpy as np,sys; print(np.load(sys.argv[1], mmap_mode="r")[0])' "$T/c11.npy")"
+expect_errno EPERM colcheck chmod "$T/table.arrow" 0644
+chmod 0755 "$T" && chmod 0644 "$T/c12"
+check_eq "arrow readable by others while every column is" 444 "$(stat -c %a "$T/table.arrow")"
+chmod 0600 "$T/c12"
+check_eq "arrow no longer readable by others once a column is not" 400 "$(stat -c %a "$T/table.arrow")"
+check_eq "nor that column's .npy" 400 "$(stat -c %a "$T/c12.npy")"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	start_daemon -o allow_other
+	P=$MNT/p
+	mkdir "$P" && chmod 0755 "$P" &&
+		printf '{"rows": 2, "columns": [{"name": "open", "type": "int8"}, {"name": "secret", "type": "int8"}]}' >"$P/meta.json"
+	chmod 0600 "$P/secret"
+	check "another user reads an open column's .npy" as_user 65534 cat "$P/open.npy"
+	check "but not the table.arrow that holds a 0600 column" sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$P/table.arrow' >/dev/null 2>&1"
+	check "nor the 0600 column's .npy" sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$P/secret.npy' >/dev/null 2>&1"
+	stop_daemon
+	MNT=${T%/all}
+fi
+
 section "a change makes a new view; an open one keeps its state"
 "$PYTHON3" - "$T" "$TMPD" <<'PY' >"$TMPD/old.out" 2>&1 &
 import os, sys, time, mmap
