@@ -21,13 +21,12 @@ struct timespec tfs_now(void)
 	return ts;
 }
 
-static int table_cmp(const void *a, const void *b)
+int tfs_table_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct table *)a)->name, ((const struct table *)b)->name);
 }
 
-/* The table named name, or NULL; lock held. */
-static struct table *table_find(struct tfs_fs *fs, const char *name)
+struct table *tfs_table_find(struct tfs_fs *fs, const char *name)
 {
 	struct table key;
 	void *p;
@@ -35,12 +34,11 @@ static struct table *table_find(struct tfs_fs *fs, const char *name)
 	if (strlen(name) > TFS_NAME_MAX)
 		return NULL;
 	strcpy(key.name, name);
-	p = tfind(&key, &fs->tables, table_cmp);
+	p = tfind(&key, &fs->tables, tfs_table_cmp);
 	return p ? *(struct table **)p : NULL;
 }
 
-/* Index of column name in t, or -1; lock held. */
-static ssize_t column_find(const struct table *t, const char *name)
+ssize_t tfs_column_find(const struct table *t, const char *name)
 {
 	for (size_t i = 0; i < t->ncols; i++)
 		if (strcmp(t->cols[i]->def.name, name) == 0)
@@ -355,8 +353,7 @@ static uint64_t status_length(struct tfs_fs *fs)
 	return len;
 }
 
-/* Attributes of node; lock held. */
-static void fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_attr *a)
+void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_attr *a)
 {
 	struct table *t = node->table;
 
@@ -413,7 +410,7 @@ int tfs_getattr(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_attr *attr)
 	pthread_mutex_lock(&fs->lock);
 	node = tfs_node_find(fs, ino);
 	if (node) {
-		fill_attr(fs, node, attr);
+		tfs_fill_attr(fs, node, attr);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -433,7 +430,7 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 			*out = &fs->status;
 			return 0;
 		}
-		t = table_find(fs, name);
+		t = tfs_table_find(fs, name);
 		if (!t)
 			return -ENOENT;
 		*out = &t->dir;
@@ -448,7 +445,7 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 		}
 		if (strchr(name, '.'))
 			return tfs_view_lookup(fs, t, name, out);
-		i = column_find(t, name);
+		i = tfs_column_find(t, name);
 		if (i < 0)
 			return -ENOENT;
 		*out = t->cols[i]->cur;
@@ -471,7 +468,7 @@ int tfs_lookup(struct tfs_fs *fs, tfs_ino_t dir, const char *name, struct tfs_at
 		rc = lookup_locked(fs, d, name, &node);
 	if (rc == 0) {
 		node->nlookup++;
-		fill_attr(fs, node, attr);
+		tfs_fill_attr(fs, node, attr);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	return rc;
@@ -561,337 +558,9 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 		tfs_persist_root(fs);
 out:
 	if (rc == 0)
-		fill_attr(fs, node, attr);
+		tfs_fill_attr(fs, node, attr);
 	pthread_mutex_unlock(&fs->lock);
 	tfs_notes_flush(fs, &notes, true);
-	return rc;
-}
-
-int tfs_table_new(struct tfs_fs *fs, const char *name, tfs_ino_t dir_ino, tfs_ino_t meta_ino,
-		  mode_t mode, uid_t uid, gid_t gid, struct table **out)
-{
-	struct table *t;
-	int rc;
-
-	if (table_find(fs, name) || strcmp(name, TFS_STATUS_NAME) == 0)
-		return -EEXIST;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	strcpy(t->name, name);
-	rc = tfs_node_init(fs, &t->dir, dir_ino, TFS_N_TABLE, S_IFDIR | (mode & 07777), uid, gid);
-	if (rc < 0)
-		goto out_free;
-	rc = tfs_node_init(fs, &t->meta, meta_ino, TFS_N_META, S_IFREG, uid, gid);
-	if (rc < 0)
-		goto out_unmap_dir;
-	t->dir.table = t->meta.table = t;
-	t->version = 1;
-	if (!tsearch(t, &fs->tables, table_cmp)) {
-		rc = -ENOMEM;
-		goto out_unmap_meta;
-	}
-	t->tnext = fs->all_tables;
-	if (t->tnext)
-		t->tnext->tprev = t;
-	fs->all_tables = t;
-	fs->ntables++;
-	*out = t;
-	return 0;
-
-out_unmap_meta:
-	tfs_node_unmap(fs, &t->meta);
-out_unmap_dir:
-	tfs_node_unmap(fs, &t->dir);
-out_free:
-	free(t);
-	return rc;
-}
-
-int tfs_mkdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name, mode_t mode,
-	      const struct tfs_cred *cred, struct tfs_attr *attr)
-{
-	char why[TFS_WHY_MAX];
-	struct table *t;
-	int rc;
-
-	if (dir != TFS_ROOT_INO)
-		return -EPERM; /* tables hold columns, not directories */
-	rc = tfs_name_check(name, why, sizeof(why));
-	if (rc < 0) {
-		tfs_log(TFS_LOG_INFO, "mkdir '%s' refused: %s", name, why);
-		return rc;
-	}
-	pthread_mutex_lock(&fs->lock);
-	rc = tfs_table_new(fs, name, 0, 0, mode, cred->uid, cred->gid, &t);
-	if (rc == 0) {
-		fs->root.mtime = fs->root.ctime = tfs_now();
-		t->dir.nlookup++;
-		tfs_persist_table(fs, t);
-		fill_attr(fs, &t->dir, attr);
-	}
-	pthread_mutex_unlock(&fs->lock);
-	return rc;
-}
-
-/* Takes an empty table out of the catalog; lock held. */
-static void table_unlink(struct tfs_fs *fs, struct table *t)
-{
-	tdelete(t, &fs->tables, table_cmp);
-	fs->ntables--;
-	t->removed = true;
-	tfs_persist_drop(fs, TFS_REC_TABLE, t->dir.ino);
-	fs->root.mtime = fs->root.ctime = tfs_now();
-	tfs_node_maybe_free(fs, &t->dir);
-}
-
-int tfs_rmdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
-{
-	struct table *t;
-	int rc = 0;
-
-	if (dir != TFS_ROOT_INO)
-		return -ENOENT; /* no directories in tables */
-	pthread_mutex_lock(&fs->lock);
-	t = table_find(fs, name);
-	if (!t)
-		rc = strcmp(name, TFS_STATUS_NAME) == 0 ? -ENOTDIR : -ENOENT;
-	else if (t->ncols)
-		rc = -ENOTEMPTY;
-	else
-		table_unlink(fs, t);
-	pthread_mutex_unlock(&fs->lock);
-	return rc;
-}
-
-/* Removes column i of t; lock held. */
-static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct tfs_notes *notes)
-{
-	struct column *c = t->cols[i];
-
-	memmove(&t->cols[i], &t->cols[i + 1], (t->ncols - i - 1) * sizeof(*t->cols));
-	t->ncols--;
-	fs->ncolumns--;
-	tfs_table_changed(fs, t, notes);
-	t->dir.mtime = t->dir.ctime = tfs_now();
-	tfs_persist_table(fs, t);
-	tfs_version_retire(fs, c->cur);
-	free(c);
-}
-
-int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
-{
-	struct tfs_notes notes = {0};
-	struct tfs_node *d;
-	struct table *t;
-	ssize_t i;
-	int rc = 0;
-
-	pthread_mutex_lock(&fs->lock);
-	d = tfs_node_find(fs, dir);
-	if (!d) {
-		rc = -ESTALE;
-		goto out;
-	}
-	if (d->kind == TFS_N_ROOT) {
-		rc = table_find(fs, name)			 ? -EISDIR :
-		     strcmp(name, TFS_STATUS_NAME) == 0 ? -EPERM :
-							  -ENOENT;
-		goto out;
-	}
-	if (d->kind != TFS_N_TABLE) {
-		rc = -ENOTDIR;
-		goto out;
-	}
-	t = d->table;
-	if (t->removed) {
-		rc = -ENOENT;
-	} else if (strcmp(name, TFS_META_NAME) == 0) {
-		/* Generated, it cannot go; but rm -r of a table must work, and
-		 * readdir lists it after the columns for that. */
-		rc = t->ncols ? -EPERM : 0;
-	} else if (strchr(name, '.')) {
-		struct tfs_node *view;
-		rc = tfs_view_lookup(fs, t, name, &view) == 0 ? -EPERM : -ENOENT;
-	} else if ((i = column_find(t, name)) < 0) {
-		rc = -ENOENT;
-	} else {
-		column_remove(fs, t, (size_t)i, &notes);
-	}
-out:
-	pthread_mutex_unlock(&fs->lock);
-	tfs_notes_flush(fs, &notes, true);
-	return rc;
-}
-
-static int rename_table(struct tfs_fs *fs, const char *name, const char *newname, unsigned flags,
-			struct tfs_notes *notes)
-{
-	struct table *t, *old;
-	char why[TFS_WHY_MAX];
-	int rc;
-
-	rc = tfs_name_check(newname, why, sizeof(why));
-	if (rc < 0) {
-		tfs_log(TFS_LOG_INFO, "rename to '%s' refused: %s", newname, why);
-		return rc;
-	}
-	t = table_find(fs, name);
-	if (!t)
-		return strcmp(name, TFS_STATUS_NAME) == 0 ? -EPERM : -ENOENT;
-	old = table_find(fs, newname);
-	if (old == t)
-		return 0;
-	if (old) {
-		if (flags & RENAME_NOREPLACE)
-			return -EEXIST;
-		if (old->ncols)
-			return -ENOTEMPTY;
-		table_unlink(fs, old);
-	}
-	tdelete(t, &fs->tables, table_cmp);
-	strcpy(t->name, newname);
-	if (!tsearch(t, &fs->tables, table_cmp)) {
-		/* Cannot fail for want of memory: tdelete just freed a node. */
-		tfs_log(TFS_LOG_ERR, "table '%s' lost from the catalog on rename", newname);
-		return -ENOMEM;
-	}
-	tfs_table_changed(fs, t, notes);
-	t->dir.ctime = fs->root.mtime = fs->root.ctime = tfs_now();
-	tfs_persist_table(fs, t);
-	return 0;
-}
-
-static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, const char *newname,
-			 unsigned flags, struct tfs_notes *notes)
-{
-	char why[TFS_WHY_MAX];
-	ssize_t i, j;
-	int rc;
-
-	if (strcmp(name, TFS_META_NAME) == 0 || strcmp(newname, TFS_META_NAME) == 0)
-		return -EPERM;
-	rc = tfs_name_check(newname, why, sizeof(why));
-	if (rc < 0) {
-		tfs_log(TFS_LOG_INFO, "rename to '%s' refused: %s", newname, why);
-		return rc;
-	}
-	i = column_find(t, name);
-	if (i < 0)
-		return -ENOENT;
-	j = column_find(t, newname);
-	if (j == i)
-		return 0;
-	if (j >= 0) {
-		if (flags & RENAME_NOREPLACE)
-			return -EEXIST;
-		column_remove(fs, t, (size_t)j, notes);
-		if (j < i)
-			i--;
-	}
-	strcpy(t->cols[i]->def.name, newname);
-	tfs_table_changed(fs, t, notes);
-	t->dir.mtime = t->dir.ctime = t->cols[i]->cur->ctime = tfs_now();
-	tfs_persist_table(fs, t);
-	return 0;
-}
-
-int tfs_rename(struct tfs_fs *fs, tfs_ino_t dirino, const char *name, tfs_ino_t newdirino,
-	       const char *newname, unsigned flags)
-{
-	struct tfs_notes notes = {0};
-	struct tfs_node *dir, *newdir;
-	int rc;
-
-	if (flags & ~(unsigned)RENAME_NOREPLACE)
-		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT */
-	pthread_mutex_lock(&fs->lock);
-	dir = tfs_node_find(fs, dirino);
-	newdir = tfs_node_find(fs, newdirino);
-	if (!dir || !newdir)
-		rc = -ESTALE;
-	else if (dir->kind != newdir->kind)
-		rc = -EXDEV;
-	else if (dir->kind == TFS_N_ROOT)
-		rc = rename_table(fs, name, newname, flags, &notes);
-	else if (dir->kind != TFS_N_TABLE)
-		rc = -ENOTDIR;
-	else if (dir != newdir)
-		rc = -EXDEV; /* a column belongs to its table's rows */
-	else if (dir->table->removed)
-		rc = -ENOENT;
-	else
-		rc = rename_column(fs, dir->table, name, newname, flags, &notes);
-	pthread_mutex_unlock(&fs->lock);
-	tfs_notes_flush(fs, &notes, true);
-	return rc;
-}
-
-struct collect {
-	struct tfs_dirent *v;
-	size_t n;
-};
-
-static void add_dirent(struct collect *c, const char *name, uint64_t ino, mode_t type)
-{
-	struct tfs_dirent *e = &c->v[c->n++];
-
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->ino = ino;
-	e->type = type;
-}
-
-static void collect_table(const void *p, VISIT which, void *ctx)
-{
-	const struct table *t = *(struct table *const *)p;
-
-	if (which == postorder || which == leaf)
-		add_dirent(ctx, t->name, t->dir.ino, S_IFDIR);
-}
-
-int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size_t *n)
-{
-	struct collect c = {0};
-	struct tfs_node *dir;
-	struct table *t;
-	int rc = 0;
-
-	pthread_mutex_lock(&fs->lock);
-	dir = tfs_node_find(fs, ino);
-	if (!dir) {
-		rc = -ESTALE;
-		goto out;
-	}
-	t = dir->table;
-	if (dir->kind != TFS_N_ROOT && dir->kind != TFS_N_TABLE) {
-		rc = -ENOTDIR;
-		goto out;
-	}
-	if (dir->kind == TFS_N_TABLE && t->removed) {
-		rc = -ENOENT;
-		goto out;
-	}
-	c.v = malloc((3 + (dir->kind == TFS_N_ROOT ? fs->ntables + 1 : t->ncols)) * sizeof(*c.v));
-	if (!c.v) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	add_dirent(&c, ".", dir->ino, S_IFDIR);
-	add_dirent(&c, "..", fs->root.ino, S_IFDIR);
-	if (dir->kind == TFS_N_ROOT) {
-		add_dirent(&c, TFS_STATUS_NAME, fs->status.ino, S_IFREG);
-		twalk_r(fs->tables, collect_table, &c);
-	} else {
-		/* Columns first and meta.json last, so that rm -r removes
-		 * the columns before it tries meta.json. */
-		for (size_t i = 0; i < t->ncols; i++)
-			add_dirent(&c, t->cols[i]->def.name, t->cols[i]->cur->ino, S_IFREG);
-		add_dirent(&c, TFS_META_NAME, t->meta.ino, S_IFREG);
-	}
-	*ents = c.v;
-	*n = c.n;
-out:
-	pthread_mutex_unlock(&fs->lock);
 	return rc;
 }
 

@@ -124,6 +124,18 @@ int tfs_node_init(struct tfs_fs *fs, struct tfs_node *node, tfs_ino_t ino, enum 
 /* Takes node out of the node map before it is freed; lock held. */
 void tfs_node_unmap(struct tfs_fs *fs, struct tfs_node *node);
 
+/* Orders tables by name (the tsearch tree fs->tables). */
+int tfs_table_cmp(const void *a, const void *b);
+
+/* The table named name, or NULL; lock held. */
+struct table *tfs_table_find(struct tfs_fs *fs, const char *name);
+
+/* Index of column name in t, or -1; lock held. */
+ssize_t tfs_column_find(const struct table *t, const char *name);
+
+/* Attributes of node; lock held. */
+void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_attr *a);
+
 /* Adds node to, or takes it off, a list of nodes (versions or views) linked
  * through vprev/vnext; lock held. */
 void tfs_node_list_add(struct tfs_node **head, struct tfs_node *node);
