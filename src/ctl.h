@@ -24,6 +24,10 @@
 /* Bytes moved per read or write when streaming column data. */
 #define CTL_CHUNK (4u << 20)
 
+/* Memory for a block of rows of every column (import, export): what bounds
+ * tablectl's memory for a wide table, whatever its number of rows. */
+#define CTL_BLOCK_BYTES (16u << 20)
+
 /* The mount point in use (--mount, $TABLEFS_MOUNT or /mnt/tables). */
 extern const char *ctl_mount;
 
@@ -56,6 +60,7 @@ struct ctl_progress {
 	bool drawn;
 	const char *label;
 	uint64_t total;
+	uint64_t after; /* work of later phases, at this rate: counted in the ETA only */
 	struct timespec start;
 	struct timespec last;
 };
@@ -165,6 +170,11 @@ void ctl_str_clear(struct ctl_str *s);
 
 /* Frees s. */
 void ctl_str_free(struct ctl_str *s);
+
+/* Rows per block of a table whose rows take rowbytes and whose widest
+ * column widest bytes: CTL_BLOCK_BYTES for all columns together, at most
+ * CTL_CHUNK for one, at least one row. */
+uint64_t ctl_block_rows(uint64_t rowbytes, uint64_t widest);
 
 /* Starts a progress display of total bytes under label. */
 void ctl_progress_start(struct ctl_progress *p, const char *label, uint64_t total);

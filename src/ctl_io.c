@@ -34,11 +34,11 @@ static enum file_kind file_kind(const char *path)
 /* ---- reading a table in blocks ------------------------------------- */
 
 /* The block reader of export, shared with head: each block holds the same
- * rows of every column, read with pread in about CTL_CHUNK bytes. */
+ * rows of every column, read with pread; ctl_block_rows bounds their memory. */
 int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t)
 {
 	char path[4096];
-	uint64_t widest = 1;
+	uint64_t widest = 1, rowbytes = 0;
 	size_t n = t->ncols ? t->ncols : 1;
 
 	memset(s, 0, sizeof(*s));
@@ -51,9 +51,9 @@ int ctl_scan_open(struct ctl_scan *s, const struct ctl_table *t)
 		s->fds[i] = -1;
 		if (t->cols[i].def.itemsize > widest)
 			widest = t->cols[i].def.itemsize;
+		rowbytes += t->cols[i].def.itemsize;
 	}
-	/* Blocks of about CTL_CHUNK bytes for the widest column. */
-	s->block = CTL_CHUNK / widest ? CTL_CHUNK / widest : 1;
+	s->block = ctl_block_rows(rowbytes, widest);
 	for (size_t i = 0; i < t->ncols; i++) {
 		s->bufs[i] =
 		    malloc(s->block * (t->cols[i].def.itemsize ? t->cols[i].def.itemsize : 1));
@@ -131,6 +131,7 @@ struct csv {
 	size_t nfields, fieldcap;
 	uint64_t lineno; /* line where the current record starts */
 	uint64_t nlines; /* lines read so far */
+	uint64_t nbytes; /* bytes read so far, for the progress line (ftello costs an lseek) */
 };
 
 /* Splits rec into fields; 0 when a quoted field is still open (the record
@@ -195,6 +196,7 @@ static int csv_next(struct csv *c)
 			return ferror(c->f) || cont ? -1 : 0;
 		}
 		c->nlines++;
+		c->nbytes += (uint64_t)n;
 		while (n && (c->line[n - 1] == '\n' || c->line[n - 1] == '\r'))
 			n--;
 		if (!cont && n == 0) { /* blank lines between records are skipped */
@@ -249,7 +251,8 @@ static void guess_update(struct guess *g, char *field)
 		return;
 	}
 	g->filled++;
-	g->no_bool |= strcasecmp(s, "true") && strcasecmp(s, "false");
+	if (!g->no_bool)
+		g->no_bool = strcasecmp(s, "true") && strcasecmp(s, "false");
 	if (!g->no_int) {
 		errno = 0;
 		strtoll(s, &end, 10);
@@ -324,6 +327,8 @@ static int csv_pass(struct import *im, bool write, off_t size)
 	int rc;
 
 	ctl_progress_start(&prog, write ? "importing" : "checking", (uint64_t)size);
+	/* The ETA while checking includes the import pass still to come. */
+	prog.after = write ? 0 : (uint64_t)size;
 	while ((rc = csv_next(&im->csv)) > 0) {
 		if (im->csv.nfields != im->ncols) {
 			ctl_err("import", "%s:%" PRIu64 ": expected %zu fields, got %zu", im->path,
@@ -350,7 +355,7 @@ static int csv_pass(struct import *im, bool write, off_t size)
 			row += k, k = 0, rc = 1;
 		if (rc < 0)
 			break;
-		ctl_progress_update(&prog, (uint64_t)ftello(im->csv.f));
+		ctl_progress_update(&prog, im->csv.nbytes);
 	}
 	ctl_progress_end(&prog);
 	if (rc > 0 || (rc == 0 && write && row + k != im->rows)) {
@@ -363,14 +368,16 @@ static int csv_pass(struct import *im, bool write, off_t size)
 /* Gets ready for pass 2: block buffers, open columns, back to line 2. */
 static int csv_rewind(struct import *im)
 {
-	uint64_t widest = 1;
+	uint64_t widest = 1, rowbytes = 0;
 	char path[4096];
 	void *buf;
 
-	for (size_t i = 0; i < im->ncols; i++)
+	for (size_t i = 0; i < im->ncols; i++) {
 		if (im->cols[i].def.itemsize > widest)
 			widest = im->cols[i].def.itemsize;
-	im->block = CTL_CHUNK / widest ? CTL_CHUNK / widest : 1;
+		rowbytes += im->cols[i].def.itemsize;
+	}
+	im->block = ctl_block_rows(rowbytes, widest);
 	for (size_t i = 0; i < im->ncols; i++) {
 		struct icol *c = &im->cols[i];
 
@@ -388,6 +395,7 @@ static int csv_rewind(struct import *im)
 		}
 	}
 	im->csv.nlines = 0;
+	im->csv.nbytes = 0;
 	if (fseeko(im->csv.f, 0, SEEK_SET) != 0 || csv_next(&im->csv) <= 0) {
 		ctl_err("import", "%s: cannot read it again", im->path);
 		return -1;
@@ -562,6 +570,8 @@ static int export_rows(const struct ctl_table *t, struct ctl_scan *scan, FILE *f
 	}
 	putc('\n', f);
 	ctl_progress_start(&prog, "exporting", t->rows * rowbytes);
+	if (f == stdout && isatty(STDOUT_FILENO))
+		prog.on = false; /* the rows go to the terminal the bar would overwrite */
 	while ((more = ctl_scan_next(scan, UINT64_MAX)) > 0) {
 		for (uint64_t r = 0; r < scan->count && more > 0; r++) {
 			for (size_t i = 0; i < t->ncols && more > 0; i++) {

@@ -607,6 +607,18 @@ static double elapsed(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+uint64_t ctl_block_rows(uint64_t rowbytes, uint64_t widest)
+{
+	/* Per column a block as large as CTL_CHUNK allows keeps the calls few
+	 * on narrow tables; the total cap keeps 1,000 columns from taking
+	 * 1,000 chunks. */
+	uint64_t rows = CTL_BLOCK_BYTES / (rowbytes ? rowbytes : 1);
+
+	if (widest && CTL_CHUNK / widest < rows)
+		rows = CTL_CHUNK / widest;
+	return rows ? rows : 1;
+}
+
 void ctl_progress_start(struct ctl_progress *p, const char *label, uint64_t total)
 {
 	memset(p, 0, sizeof(*p));
@@ -636,7 +648,7 @@ void ctl_progress_update(struct ctl_progress *p, uint64_t done)
 	tfs_size_format(p->total, t, sizeof(t));
 	tfs_size_format((uint64_t)rate, r, sizeof(r));
 	if (rate > 0 && done <= p->total) {
-		left = (unsigned long)((double)(p->total - done) / rate + 0.5);
+		left = (unsigned long)((double)(p->total - done + p->after) / rate + 0.5);
 		snprintf(eta, sizeof(eta), "  ETA %lu:%02lu:%02lu", left / 3600, left / 60 % 60,
 			 left % 60);
 	}

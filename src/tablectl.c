@@ -35,7 +35,8 @@ static const char usage_text[] =
     "  export TABLE FILE       write the table to a .csv file (or '-' for stdout),\n"
     "                          or one column to a .npy file\n"
     "  rm TABLE...             delete tables and all their columns\n"
-    "  status                  memory used and limit, data path, tables\n"
+    "  status                  memory used and limit, data path, tables with their\n"
+    "                          memory and open handles\n"
     "\n"
     "Options:\n"
     "  -m, --mount DIR         the tablefs mount (default $TABLEFS_MOUNT, else /mnt/tables)\n"
@@ -257,6 +258,7 @@ out:
 struct ls_row {
 	char name[TFS_NAME_MAX + 1];
 	uint64_t rows, ncols, bytes;
+	int64_t open;		      /* open file handles on the table; -1 when not reported */
 	char last_error[TFS_WHY_MAX]; /* "" when none */
 };
 
@@ -298,6 +300,7 @@ static int ls_scan_dirs(struct ls_row **rows, size_t *n)
 		r->rows = t.rows;
 		r->ncols = t.ncols;
 		r->bytes = 0;
+		r->open = -1;
 		r->last_error[0] = '\0';
 		for (size_t i = 0; i < t.ncols; i++)
 			r->bytes += tfs_mem_charge(t.cols[i].nbytes);
@@ -328,6 +331,11 @@ static int table_rows(cJSON *st, struct ls_row **rows, size_t *n)
 		(*rows)[i].rows = json_num(t, "rows");
 		(*rows)[i].ncols = json_num(t, "columns");
 		(*rows)[i].bytes = json_num(t, "bytes");
+		/* Daemons before open_handles do not report it: shown as "-". */
+		(*rows)[i].open =
+		    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(t, "open_handles"))
+			? (int64_t)json_num(t, "open_handles")
+			: -1;
 		snprintf((*rows)[i].last_error, sizeof((*rows)[i].last_error), "%s",
 			 json_str(t, "last_error", ""));
 		i++;
@@ -336,12 +344,13 @@ static int table_rows(cJSON *st, struct ls_row **rows, size_t *n)
 	return 0;
 }
 
-/* The table list of ls and status; status adds, under it, why the last
- * schema change of a table was refused, so the reason a script's write to
- * meta.json failed can be found after the fact. */
-static int print_tables(cJSON *st, const char *size_header, bool errors)
+/* The table list of ls and status; status adds the open handles of each
+ * table (who still holds it) and, under the list, why the last schema change
+ * of a table was refused, so the reason a script's write to meta.json failed
+ * can be found after the fact. */
+static int print_tables(cJSON *st, const char *size_header, bool status)
 {
-	struct grid g = {.ncols = 4, .right = {false, true, true, true}};
+	struct grid g = {.ncols = status ? 5 : 4, .right = {false, true, true, true, true}};
 	struct ls_row *rows;
 	bool header = false;
 	char size[32];
@@ -355,15 +364,21 @@ static int print_tables(cJSON *st, const char *size_header, bool errors)
 	grid_put(&g, "ROWS");
 	grid_put(&g, "COLUMNS");
 	grid_put(&g, size_header);
+	if (status)
+		grid_put(&g, "OPEN");
 	for (size_t i = 0; i < n; i++) {
 		tfs_size_format(rows[i].bytes, size, sizeof(size));
 		grid_put(&g, rows[i].name);
 		grid_putf(&g, "%" PRIu64, rows[i].rows);
 		grid_putf(&g, "%" PRIu64, rows[i].ncols);
 		grid_put(&g, size);
+		if (status && rows[i].open >= 0)
+			grid_putf(&g, "%" PRId64, rows[i].open);
+		else if (status)
+			grid_put(&g, "-");
 	}
 	rc = grid_flush(&g);
-	for (size_t i = 0; errors && rc == 0 && i < n; i++) {
+	for (size_t i = 0; status && rc == 0 && i < n; i++) {
 		if (!rows[i].last_error[0])
 			continue;
 		if (!header)
