@@ -106,56 +106,19 @@ static int json_u64(const cJSON *obj, const char *key, uint64_t *out)
 	return 0;
 }
 
-static int load_col(const cJSON *c, uint64_t rows, struct ctl_col *col, char *why, size_t wl)
-{
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
-	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(c, "shape");
-	const cJSON *file = cJSON_GetObjectItemCaseSensitive(c, "file");
-	const cJSON *dim;
-	struct tfs_coldef *d = &col->def;
-
-	if (!cJSON_IsString(name) || tfs_name_check(name->valuestring, why, wl) != 0)
-		return -1;
-	snprintf(d->name, sizeof(d->name), "%s", name->valuestring);
-	if (!cJSON_IsString(type))
-		type = cJSON_GetObjectItemCaseSensitive(c, "dtype");
-	if (!cJSON_IsString(type) || tfs_type_parse(type->valuestring, &d->type, why, wl) != 0)
-		return -1;
-	d->ndim = 0;
-	d->itemsize = d->type.size;
-	cJSON_ArrayForEach(dim, shape)
-	{
-		if (d->ndim == TFS_MAX_DIMS || json_u64(dim, NULL, &d->shape[d->ndim]) != 0)
-			return -1;
-		d->itemsize *= d->shape[d->ndim++];
-		if (d->itemsize > TFS_ITEMSIZE_MAX)
-			return -1;
-	}
-	if (json_u64(c, "nbytes", &col->nbytes) != 0)
-		col->nbytes = rows * d->itemsize;
-	/* The file name is the column name today; honour "file" if it ever
-	 * differs, but never let it point outside the table. */
-	if (cJSON_IsString(file) && tfs_name_check(file->valuestring, why, wl) == 0)
-		snprintf(col->file, sizeof(col->file), "%s", file->valuestring);
-	else
-		snprintf(col->file, sizeof(col->file), "%s", d->name);
-	return 0;
-}
-
 int ctl_table_load(const char *table, struct ctl_table *t)
 {
 	char path[4096], why[TFS_WHY_MAX] = "";
-	const cJSON *cols, *c;
+	struct tfs_doc d = {0};
 	cJSON *doc = NULL;
 	char *buf = NULL;
-	size_t i = 0;
+	size_t len = 0;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	if (ctl_check_name("table", table) || ctl_path(path, sizeof(path), table, "meta.json"))
 		return -1;
-	rc = ctl_read_all(path, &buf, NULL);
+	rc = ctl_read_all(path, &buf, &len);
 	if (rc == -ENOENT || rc == -ENOTDIR) {
 		rc = ctl_table_exists(table);
 		if (rc >= 0)
@@ -166,24 +129,28 @@ int ctl_table_load(const char *table, struct ctl_table *t)
 		ctl_err(path, "%s", strerror(-rc));
 		return -1;
 	}
-	doc = cJSON_Parse(buf);
-	cols = cJSON_GetObjectItemCaseSensitive(doc, "columns");
-	if (!cJSON_IsObject(doc) || json_u64(doc, "rows", &t->rows) != 0 || !cJSON_IsArray(cols))
+	/* The generated meta.json is a schema document as the daemon takes
+	 * them: read it with the daemon's own parser. */
+	if (tfs_doc_parse(buf, len, &d, why, sizeof(why)) != 0 || !d.has_rows)
 		goto out_bad;
+	doc = cJSON_ParseWithLength(buf, len);
 	if (json_u64(doc, "version", &t->version) != 0)
 		t->version = 0;
 	snprintf(t->name, sizeof(t->name), "%s", table);
-	t->ncols = (size_t)cJSON_GetArraySize(cols);
+	t->rows = d.rows;
+	t->ncols = d.ncols;
 	t->cols = calloc(t->ncols ? t->ncols : 1, sizeof(*t->cols));
 	if (!t->cols) {
 		ctl_err(table, "%s", strerror(ENOMEM));
 		goto out_fail;
 	}
-	cJSON_ArrayForEach(c, cols)
-	{
-		if (load_col(c, t->rows, &t->cols[i++], why, sizeof(why)) != 0)
-			goto out_bad;
+	for (size_t i = 0; i < d.ncols; i++) {
+		t->cols[i].def = d.cols[i];
+		t->cols[i].nbytes = d.rows * d.cols[i].itemsize;
+		/* A column's file is named after it (the contract's layout). */
+		snprintf(t->cols[i].file, sizeof(t->cols[i].file), "%s", d.cols[i].name);
 	}
+	tfs_doc_free(&d);
 	cJSON_Delete(doc);
 	free(buf);
 	return 0;
@@ -192,6 +159,7 @@ out_bad:
 	ctl_err(path, "malformed meta.json%s%s", *why ? ": " : "", why);
 out_fail:
 	ctl_table_free(t);
+	tfs_doc_free(&d);
 	cJSON_Delete(doc);
 	free(buf);
 	return -1;
