@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -454,23 +455,149 @@ const struct fuse_lowlevel_ops tfs_ll_ops = {
 	.statfs = ll_statfs,
 };
 
-static void hook_inval_inode(void *ctx, tfs_ino_t ino)
+static void send_inval_inode(struct ll *ll, tfs_ino_t ino)
 {
-	struct ll *ll = ctx;
 	int rc = fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
 
 	if (rc < 0 && rc != -ENOENT)
 		tfs_log(TFS_LOG_WARNING, "cannot invalidate a cached inode: %s", strerror(-rc));
 }
 
-static void hook_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
+static void send_inval_entry(struct ll *ll, tfs_ino_t dir, const char *name)
 {
-	struct ll *ll = ctx;
 	int rc = fuse_lowlevel_notify_inval_entry(ll->se, dir, name, strlen(name));
 
 	if (rc < 0 && rc != -ENOENT)
 		tfs_log(TFS_LOG_WARNING, "cannot invalidate cached name '%s': %s", name,
 			strerror(-rc));
+}
+
+/* Notifications are sent from the request handler that caused them, before
+ * it replies: whoever changed a table sees the change at once (a column
+ * opened by name right after a resize is the new version).  The kernel may
+ * need other requests served meanwhile: it takes the directory's lock to
+ * drop a name (a lookup may hold it, waiting for us), and writes dirty pages
+ * back before dropping them.  The multithreaded loop serves those in other
+ * threads.  A single-threaded daemon (-s) cannot, so there notifications go
+ * to a thread of their own and land a moment after the reply. */
+struct ll_note {
+	struct ll_note *next;
+	tfs_ino_t ino; /* the directory, for an entry; else the inode */
+	bool entry;
+	char name[];
+};
+
+struct ll_notifier {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct ll_note *head, **tail; /* lock */
+	bool stop; /* lock */
+};
+
+static void *notifier_main(void *arg)
+{
+	struct ll *ll = arg;
+	struct ll_notifier *n = ll->notifier;
+	struct ll_note *e;
+
+	pthread_mutex_lock(&n->lock);
+	for (;;) {
+		while (!n->head && !n->stop)
+			pthread_cond_wait(&n->wake, &n->lock);
+		if (!n->head)
+			break;
+		e = n->head;
+		n->head = e->next;
+		if (!n->head)
+			n->tail = &n->head;
+		pthread_mutex_unlock(&n->lock);
+		if (e->entry)
+			send_inval_entry(ll, e->ino, e->name);
+		else
+			send_inval_inode(ll, e->ino);
+		free(e);
+		pthread_mutex_lock(&n->lock);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return NULL;
+}
+
+int tfs_ll_notifier_start(struct ll *ll)
+{
+	struct ll_notifier *n = calloc(1, sizeof(*n));
+	int rc;
+
+	if (!n)
+		return -ENOMEM;
+	pthread_mutex_init(&n->lock, NULL);
+	pthread_cond_init(&n->wake, NULL);
+	n->tail = &n->head;
+	ll->notifier = n;
+	rc = pthread_create(&n->thread, NULL, notifier_main, ll);
+	if (rc != 0) {
+		ll->notifier = NULL;
+		free(n);
+		return -rc;
+	}
+	return 0;
+}
+
+void tfs_ll_notifier_stop(struct ll *ll)
+{
+	struct ll_notifier *n = ll->notifier;
+
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	n->stop = true; /* what is queued still goes out */
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->lock);
+	pthread_join(n->thread, NULL);
+	pthread_cond_destroy(&n->wake);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+	ll->notifier = NULL;
+}
+
+/* Queues a notification for the notifier thread (single-threaded daemon). */
+static void queue_note(struct ll_notifier *n, tfs_ino_t ino, const char *name)
+{
+	struct ll_note *e = malloc(sizeof(*e) + (name ? strlen(name) : 0) + 1);
+
+	if (!e) {
+		tfs_log(TFS_LOG_WARNING, "cannot queue a cache invalidation: out of memory");
+		return;
+	}
+	e->next = NULL;
+	e->ino = ino;
+	e->entry = name != NULL;
+	strcpy(e->name, name ? name : "");
+	pthread_mutex_lock(&n->lock);
+	*n->tail = e;
+	n->tail = &e->next;
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->lock);
+}
+
+static void hook_inval_inode(void *ctx, tfs_ino_t ino)
+{
+	struct ll *ll = ctx;
+
+	if (ll->notifier)
+		queue_note(ll->notifier, ino, NULL);
+	else
+		send_inval_inode(ll, ino);
+}
+
+static void hook_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
+{
+	struct ll *ll = ctx;
+
+	if (ll->notifier)
+		queue_note(ll->notifier, dir, name);
+	else
+		send_inval_entry(ll, dir, name);
 }
 
 static void hook_version_gone(void *ctx, int backing_id)

@@ -17,6 +17,7 @@ struct ll {
 	double entry_timeout; /* name -> node: the daemon invalidates changes */
 	double attr_timeout; /* attributes of tables and column versions */
 	bool restored; /* the catalog was taken over from an earlier process */
+	struct ll_notifier *notifier; /* single-threaded daemon: sends notifications */
 };
 
 /* The operations table passed to fuse_session_new with a struct ll. */
@@ -24,5 +25,10 @@ extern const struct fuse_lowlevel_ops tfs_ll_ops;
 
 /* Core hooks that turn cache invalidations into kernel notifications. */
 void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks);
+
+/* Starts and stops the thread that sends kernel notifications for a
+ * single-threaded daemon (around its session loop; see ll.c).  0 or -errno. */
+int tfs_ll_notifier_start(struct ll *ll);
+void tfs_ll_notifier_stop(struct ll *ll);
 
 #endif

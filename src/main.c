@@ -219,9 +219,13 @@ static int serve(void *ctx, unsigned epoch)
 		goto out_fs;
 	if (fuse_set_signal_handlers(d->ll.se) != 0)
 		goto out_fs;
+	if (d->opts.singlethread && tfs_ll_notifier_start(&d->ll) != 0)
+		goto out_signals;
 	ret = run_loop(d);
+	tfs_ll_notifier_stop(&d->ll);
 	/* A signal that ends the loop is a clean stop (the loop returns it). */
 	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ? 0 : 1;
+out_signals:
 	fuse_remove_signal_handlers(d->ll.se);
 out_fs:
 	datapath_detach(d->ll.dp);
