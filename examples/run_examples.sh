@@ -157,11 +157,12 @@ for c in meta["columns"]:
 EOF_PY
 if ! command -v node >/dev/null 2>&1; then
 	fail "node not found: the Node.js example needs it (Debian 12: apt-get install nodejs npm)"
-elif [ ! -d "$top_srcdir/examples/node/node_modules/apache-arrow" ]; then
+elif ! has_arrow "$top_srcdir/examples/node/node_modules"; then
 	fail "examples/node/node_modules/apache-arrow is missing: run 'cd examples/node && npm install' before make check"
 else
 	rc=0
-	out=$(node "$top_srcdir/examples/node/read_table.mjs" "$tn" 2>&1) || rc=$?
+	out=$(node_run "$top_srcdir/examples/node/node_modules" "$top_srcdir/examples/node/read_table.mjs" \
+		"$tn" 2>&1) || rc=$?
 	printf '%s\n' "$out" | sed 's/^/    /'
 	check_eq "read_table.mjs exit status" 0 "$rc"
 	check_eq "read_table.mjs last line" ok "$(printf '%s\n' "$out" | tail -n 1)"

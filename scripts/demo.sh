@@ -4,8 +4,8 @@
 #
 #   sudo scripts/demo.sh [--remount]
 #
-# 1. installs the build and demo dependencies with apt-get (only those
-#    missing);
+# 1. installs what tablefs, its tests and examples need (scripts/install-deps:
+#    apt-get for what is missing, npm for the pinned apache-arrow);
 # 2. builds tablefs in this source tree (as the tree's owner, so that a later
 #    build or `make check` by that user still works);
 # 3. mounts tablefs at $TABLEFS_MOUNT (default /mnt/tables), the daemon
@@ -24,7 +24,6 @@ MNT=${TABLEFS_MOUNT:-/mnt/tables}
 TABLE=trades
 ROWS=5000
 PY=/usr/bin/python3
-DEPS="build-essential autoconf automake libtool pkg-config libfuse3-dev fuse3 libcjson-dev check python3-numpy python3-pandas"
 
 remount=no
 for arg in "$@"; do
@@ -65,19 +64,7 @@ as_owner() {
 }
 
 say "Dependencies"
-missing=
-for p in $DEPS; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "installing:$missing"
-	apt-get update
-	# shellcheck disable=SC2086 # a list of package names
-	DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
-else
-	echo "all installed"
-fi
+"$TOP/scripts/install-deps"
 
 say "Build (as $OWNER, in $TOP)"
 cd "$TOP"

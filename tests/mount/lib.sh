@@ -21,6 +21,10 @@
 : "${TEST_TIMEOUT:=600}"
 # Options added to every daemon started (pagecache.sh: --no-passthrough).
 : "${TABLEFS_EXTRA_OPTS:=}"
+# A command the daemon runs under (tests/run-all: tests/valgrind-tablefs),
+# and how long it may take to mount under it.
+: "${TABLEFS_WRAPPER:=}"
+: "${MOUNT_TIMEOUT:=10}"
 COLCHECK=$top_builddir/tests/mount/colcheck
 LC_ALL=C
 export LC_ALL
@@ -315,18 +319,19 @@ start_daemon()
 	# A background job of a script ignores SIGINT; give the daemon the
 	# default back, as it has when started from a terminal.
 	if env --default-signal=INT true 2>/dev/null; then
-		env --default-signal=INT "$TABLEFS" -f $TABLEFS_EXTRA_OPTS "$@" "$MNT" </dev/null >"$DLOG" 2>&1 &
+		env --default-signal=INT $TABLEFS_WRAPPER "$TABLEFS" -f $TABLEFS_EXTRA_OPTS "$@" "$MNT" \
+			</dev/null >"$DLOG" 2>&1 &
 	else
-		"$TABLEFS" -f $TABLEFS_EXTRA_OPTS "$@" "$MNT" </dev/null >"$DLOG" 2>&1 &
+		$TABLEFS_WRAPPER "$TABLEFS" -f $TABLEFS_EXTRA_OPTS "$@" "$MNT" </dev/null >"$DLOG" 2>&1 &
 	fi
 	DPID=$!
 	DAEMONS="$DAEMONS $DPID:$MNT:$DLOG"
 	echo "$DPID" >>"$TMPD/daemon.pids"
-	wait_for 10 "$DPID" is_mounted "$MNT"
+	wait_for "$MOUNT_TIMEOUT" "$DPID" is_mounted "$MNT"
 	case $? in
 	0) ;;
 	2) fatal "daemon exited before mounting: $TABLEFS -f $* $MNT" ;;
-	*) fatal "no fuse.tablefs mount on $MNT after 10 s" ;;
+	*) fatal "no fuse.tablefs mount on $MNT after $MOUNT_TIMEOUT s" ;;
 	esac
 }
 
@@ -453,3 +458,20 @@ as_user()
 	shift
 	setpriv --reuid="$_u" --regid="$_u" --clear-groups "$@"
 }
+
+# Node.js scripts import apache-arrow from a node_modules next to them: run
+# a copy of SCRIPT beside a link to MODULES (or $TABLEFS_NODE_MODULES, for
+# builds whose source tree has none, such as make distcheck's).
+#   node_run MODULES SCRIPT ARGS...
+node_run()
+{
+	_nm=${TABLEFS_NODE_MODULES:-$1}
+	_nd=$(mktemp -d "$TMPD/node.XXXXXX")
+	cp "$2" "$_nd/" && ln -s "$_nm" "$_nd/node_modules" || return 1
+	_ns=$_nd/${2##*/}
+	shift 2
+	node "$_ns" "$@"
+}
+
+# has_arrow MODULES: apache-arrow is installed there (or in $TABLEFS_NODE_MODULES).
+has_arrow() { [ -d "${TABLEFS_NODE_MODULES:-$1}/apache-arrow" ]; }

@@ -56,8 +56,8 @@ for c in m["columns"]:
 PY
 
 section "table.arrow: Apache Arrow reads every type and value"
-if command -v node >/dev/null && (cd "$top_srcdir/tests" && node -e "import('apache-arrow').then(() => process.exit(0), () => process.exit(1))") 2>/dev/null; then
-	out=$(node "$top_srcdir/tests/mount/views_check.mjs" "$T" 2>&1)
+if command -v node >/dev/null && has_arrow "$top_srcdir/tests/node_modules"; then
+	out=$(node_run "$top_srcdir/tests/node_modules" "$top_srcdir/tests/mount/views_check.mjs" "$T" 2>&1)
 	check_eq "arrow and raw columns agree" "0 failed" "$(printf '%s\n' "$out" | tail -n 1 | sed 's/.*, //')"
 	printf '%s\n' "$out" | grep FAIL | head -n 10
 	note "$(printf '%s\n' "$out" | tail -n 1)"
