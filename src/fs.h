@@ -15,6 +15,7 @@
 #include "meta.h"
 
 struct tfs_fs;
+struct tfs_handle;
 
 /* The kernel names nodes by inode number (the FUSE node id) and open files
  * by handle id (fi->fh).  Both stay meaningful across a restart of the
@@ -193,7 +194,10 @@ int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), voi
  * valid until the handle is released; or, for the derived views, generated
  * into memory the caller frees (*to_free). */
 int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t size,
-	     const void **data, size_t *n, void **to_free);
+	     const void **data, size_t *n, void **to_free, struct tfs_handle **hold);
+
+/* The reply of a tfs_read is sent: the handle it held may go. */
+void tfs_read_done(struct tfs_fs *fs, struct tfs_handle *hold);
 
 /* Writes into a column (inside it only: -EPERM past the end) or appends to
  * the document being written to meta.json, applying it as soon as it is a

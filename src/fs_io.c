@@ -26,6 +26,8 @@ struct tfs_handle {
 	char *doc; /* META: document being written */
 	size_t doclen, doccap;
 	int doc_error; /* META: refusal that holds until close (too long) */
+	unsigned busy; /* reads whose reply still points into it; fs lock */
+	bool released; /* the kernel released it: freed once not busy; fs lock */
 	bool writer;
 	struct tfs_cred cred;
 };
@@ -308,14 +310,24 @@ int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), voi
 }
 
 int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t size,
-	     const void **data, size_t *n, void **to_free)
+	     const void **data, size_t *n, void **to_free, struct tfs_handle **hold)
 {
 	struct tfs_handle *h;
 	const char *base;
 	uint64_t len;
-	int rc = handle_of(fs, ino, fh, &h);
+	int rc;
 
 	*to_free = NULL;
+	*hold = NULL;
+	/* The reply is written from the handle's memory after this returns:
+	 * hold the handle until tfs_read_done, a release meanwhile waits. */
+	pthread_mutex_lock(&fs->lock);
+	rc = handle_get(fs, ino, fh, &h);
+	if (rc == 0) {
+		h->busy++;
+		*hold = h;
+	}
+	pthread_mutex_unlock(&fs->lock);
 	if (rc < 0)
 		return rc;
 	if (h->node->kind == TFS_N_NPY || h->node->kind == TFS_N_ARROW) {
@@ -455,9 +467,35 @@ static void handle_free(void *p)
 	free(h);
 }
 
+/* Lets the handle and its node go once released and no reply uses them;
+ * lock held.  True when h was freed. */
+static bool handle_settle(struct tfs_fs *fs, struct tfs_handle *h)
+{
+	if (!h->released || h->busy)
+		return false;
+	h->node->nopen--;
+	tfs_node_maybe_free(fs, h->node);
+	return true;
+}
+
+void tfs_read_done(struct tfs_fs *fs, struct tfs_handle *hold)
+{
+	bool gone;
+
+	if (!hold)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	hold->busy--;
+	gone = handle_settle(fs, hold);
+	pthread_mutex_unlock(&fs->lock);
+	if (gone)
+		handle_free(hold);
+}
+
 void tfs_release(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 {
 	struct tfs_handle key = {.id = fh}, *h = NULL;
+	bool gone = false;
 	void *p;
 
 	(void)ino; /* a handle of an earlier process: nothing to release */
@@ -466,11 +504,11 @@ void tfs_release(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 	if (p) {
 		h = *(struct tfs_handle **)p;
 		tdelete(h, &fs->handles, handle_cmp);
-		h->node->nopen--;
-		tfs_node_maybe_free(fs, h->node);
+		h->released = true;
+		gone = handle_settle(fs, h);
 	}
 	pthread_mutex_unlock(&fs->lock);
-	if (h)
+	if (gone)
 		handle_free(h);
 }
 

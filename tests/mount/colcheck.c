@@ -338,18 +338,10 @@ static char *slurp(const char *path)
 
 /* Writes doc (or the file @doc names) to a meta.json in chunks of chunk bytes (0: one write) and
  * closes; the first failing call is reported, with its name. */
-static int cmd_meta(const char *path, const char *doc, size_t chunk)
+static int write_doc(const char *path, const char *doc, size_t chunk)
 {
-	size_t len, off = 0;
-	int fd;
-
-	if (doc[0] == '@') {
-		doc = slurp(doc + 1);
-		if (!doc)
-			return 2;
-	}
-	len = strlen(doc);
-	fd = open(path, O_WRONLY | O_TRUNC);
+	size_t len = strlen(doc), off = 0;
+	int fd = open(path, O_WRONLY | O_TRUNC);
 
 	if (fd < 0)
 		return failed("open", path);
@@ -371,6 +363,21 @@ static int cmd_meta(const char *path, const char *doc, size_t chunk)
 	if (close(fd) < 0)
 		return failed("close", path);
 	return ok();
+}
+
+static int cmd_meta(const char *path, const char *doc, size_t chunk)
+{
+	char *file;
+	int rc;
+
+	if (doc[0] != '@')
+		return write_doc(path, doc, chunk);
+	file = slurp(doc + 1);
+	if (!file)
+		return 2;
+	rc = write_doc(path, file, chunk);
+	free(file);
+	return rc;
 }
 
 static int cmd_flock(const char *path, const char *how)
