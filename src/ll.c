@@ -370,17 +370,18 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	struct tfs_fs *fs = fs_of(req); /* req is gone once replied to */
 	struct tfs_handle *hold;
 	const void *data;
 	void *to_free;
 	size_t n;
-	int rc = tfs_read(fs_of(req), ino, fi->fh, (uint64_t)off, size, &data, &n, &to_free, &hold);
+	int rc = tfs_read(fs, ino, fi->fh, (uint64_t)off, size, &data, &n, &to_free, &hold);
 
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_buf(req, data, n);
-	tfs_read_done(fs_of(req), hold);
+	tfs_read_done(fs, hold);
 	free(to_free);
 }
 
