@@ -6,6 +6,13 @@
 # clean stop afterwards frees everything.  Run in both data-path modes.
 . "${top_srcdir:-.}/tests/mount/lib.sh"
 
+# The SIGSEGV and SIGABRT sent here are faults injected on purpose: under
+# AddressSanitizer they kill the process as they would without it, instead
+# of being reported as the daemon's own (real memory errors are still
+# caught by its instrumentation).
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_abort=0
+export ASAN_OPTIONS
+
 serving_pid() { pgrep -P "$DPID" | head -n 1; }
 
 # The writer: fills column x through a mapping and column y with pwrite(2),
