@@ -133,7 +133,9 @@ def mutate_struct(rng, d, t):
         if rng.random() < 0.5:
             col[key] = rng.choice(BAD_TYPES)
         else:
-            s = list(col.get(key) or "int8")
+            # An earlier mutation may have left any JSON value there.
+            v = col.get(key)
+            s = list(v if isinstance(v, str) and v else "int8")
             op = rng.randrange(3)
             i = rng.randrange(len(s))
             if op == 0:
