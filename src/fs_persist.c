@@ -73,19 +73,21 @@ static bool supervised(const struct tfs_fs *fs)
 	return fs->cfg.hooks.persist_put != NULL;
 }
 
+/* Records are sent as raw bytes: their padding is zeroed, not left as
+ * whatever the stack held. */
 void tfs_persist_version(struct tfs_fs *fs, struct tfs_node *v)
 {
-	struct rec_version r = {
-		.ino = v->ino,
-		.size = v->store.size,
-		.charge = v->charge,
-		.mode = v->mode,
-		.uid = v->uid,
-		.gid = v->gid,
-		.backing_id = v->backing_id,
-		.t = times_of(v),
-	};
+	struct rec_version r;
 
+	memset(&r, 0, sizeof(r));
+	r.ino = v->ino;
+	r.size = v->store.size;
+	r.charge = v->charge;
+	r.mode = v->mode;
+	r.uid = v->uid;
+	r.gid = v->gid;
+	r.backing_id = v->backing_id;
+	r.t = times_of(v);
 	if (supervised(fs))
 		fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_VERSION, v->ino, &r, sizeof(r),
 					  v->store.fd);
@@ -128,8 +130,13 @@ void tfs_persist_table(struct tfs_fs *fs, struct table *t)
 
 void tfs_persist_root(struct tfs_fs *fs)
 {
-	struct rec_root r = {fs->root.mode, fs->root.uid, fs->root.gid, times_of(&fs->root)};
+	struct rec_root r;
 
+	memset(&r, 0, sizeof(r));
+	r.mode = fs->root.mode;
+	r.uid = fs->root.uid;
+	r.gid = fs->root.gid;
+	r.t = times_of(&fs->root);
 	if (supervised(fs))
 		fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_ROOT, TFS_ROOT_INO, &r,
 					  sizeof(r), -1);
