@@ -59,6 +59,9 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+_limit=2000
+[ -n "${TABLEFS_WRAPPER:-}" ] && _limit=30000
+
 # Kills the serving process with SIG; prints how long until a request that
 # only a serving process can answer (reading .status) succeeds again.
 kill_and_time()
@@ -72,7 +75,9 @@ kill_and_time()
 	_t1=$(date +%s%N)
 	_ms=$(((_t1 - _t0) / 1000000))
 	note "SIG$1: serving again after $_ms ms (pid $_old -> $(serving_pid))"
-	check "serving again within 2 s after SIG$1" test "$_ms" -lt 2000
+	# 2 s is the promise; under a wrapper such as valgrind everything is
+	# some 20 times slower, so the check measures the wrapper, not tablefs.
+	check "serving again within $((_limit / 1000)) s after SIG$1" test "$_ms" -lt "$_limit"
 	check "a new serving process" test "$(serving_pid)" != "$_old"
 }
 
