@@ -219,6 +219,30 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
  * of ctl_format_item.  Returns 0, or -1 with the reason in why. */
 int ctl_parse_item(const struct tfs_coldef *def, char *text, unsigned char *dst, const char **why);
 
+/* What a new column's values could all be, gathered over a CSV import's
+ * first pass; start from all zeros. */
+struct ctl_guess {
+	bool no_bool, no_int, no_uint, no_float, no_time;
+	bool bool_word;	     /* a true or false seen: 0 and 1 alone are integers */
+	bool inexact;	     /* an integer that float64 does not hold exactly */
+	bool has_time;	     /* a timestamp with a time of day seen, not only dates */
+	enum tfs_unit unit;  /* the finest unit a time seen needs */
+	uint64_t ntimes;     /* times seen (NaT not counted) */
+	__int128 tmin, tmax; /* the earliest and latest, in nanoseconds */
+	size_t maxlen;
+	uint64_t filled;
+};
+
+/* Accounts for one field (modified in place) of a new column. */
+void ctl_guess_update(struct ctl_guess *g, char *field);
+
+/* Sets def's type to the first that holds every value seen exactly: bool
+ * (true/false, with 0/1), int64, uint64, float64, datetime64 (dates alone
+ * [s], timestamps [ns] or the finest unit their range allows), else bytesN.
+ * Returns why values that looked like numbers or times became bytes, or
+ * NULL. */
+const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def);
+
 /* ---- ctl_io.c: the block reader of head and export ---- */
 
 /* Reads a table's rows in blocks, every column at once (head, export). */

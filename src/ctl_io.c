@@ -230,64 +230,11 @@ static void csv_close(struct csv *c)
 
 /* ---- CSV import ------------------------------------------------------ */
 
-/* What a new column's values could all be; the first that fits wins. */
-struct guess {
-	bool no_bool, no_int, no_float, no_time;
-	size_t maxlen;
-	uint64_t filled;
-};
-
-static void guess_update(struct guess *g, char *field)
-{
-	size_t len = ctl_bytes_decode(field, NULL, 0);
-	const char *s = ctl_trim(field), *why;
-	char *end;
-	int64_t v;
-
-	if (len > g->maxlen)
-		g->maxlen = len;
-	if (!*s) { /* missing: NaN or NaT later, but no integer or bool */
-		g->no_bool = g->no_int = true;
-		return;
-	}
-	g->filled++;
-	if (!g->no_bool)
-		g->no_bool = strcasecmp(s, "true") && strcasecmp(s, "false");
-	if (!g->no_int) {
-		errno = 0;
-		strtoll(s, &end, 10);
-		g->no_int = *end || errno;
-	}
-	if (!g->no_float) {
-		strtod(s, &end);
-		g->no_float = *end != '\0';
-	}
-	if (!g->no_time)
-		g->no_time = strcmp(s, "NaT") && ctl_parse_iso(s, TFS_UNIT_NS, &v, &why);
-}
-
-static void guess_type(const struct guess *g, struct tfs_coldef *def)
-{
-	struct tfs_type t = {TFS_BYTES, (uint32_t)(g->maxlen ? g->maxlen : 1), TFS_UNIT_NONE};
-
-	if (!g->filled || (!g->no_float && g->no_bool && g->no_int))
-		t = (struct tfs_type){TFS_FLOAT, 8, TFS_UNIT_NONE};
-	else if (!g->no_bool)
-		t = (struct tfs_type){TFS_BOOL, 1, TFS_UNIT_NONE};
-	else if (!g->no_int)
-		t = (struct tfs_type){TFS_INT, 8, TFS_UNIT_NONE};
-	else if (!g->no_time)
-		t = (struct tfs_type){TFS_DATETIME, 8, TFS_UNIT_NS};
-	def->type = t;
-	def->ndim = 0;
-	def->itemsize = t.size;
-}
-
 /* One CSV column during import. */
 struct icol {
 	struct tfs_coldef def;
 	bool known; /* the table has it: values are checked, not guessed */
-	struct guess guess;
+	struct ctl_guess guess;
 	unsigned char *buf; /* converted values: one row in pass 1, a block in pass 2 */
 	int fd;
 };
@@ -339,7 +286,7 @@ static int csv_pass(struct import *im, bool write, off_t size)
 		for (size_t i = 0; i < im->ncols && rc > 0; i++) {
 			c = &im->cols[i];
 			if (!write && !c->known) {
-				guess_update(&c->guess, im->csv.fields[i]);
+				ctl_guess_update(&c->guess, im->csv.fields[i]);
 			} else if (ctl_parse_item(&c->def, im->csv.fields[i],
 						  c->buf + k * c->def.itemsize, &why)) {
 				ctl_err("import", "%s:%" PRIu64 ": column '%s': %s", im->path,
@@ -480,7 +427,11 @@ static int import_csv(const char *table, const char *path)
 	}
 	for (size_t i = 0; i < im.ncols; i++) {
 		if (!im.cols[i].known) {
-			guess_type(&im.cols[i].guess, &im.cols[i].def);
+			const char *note = ctl_guess_type(&im.cols[i].guess, &im.cols[i].def);
+
+			if (note)
+				ctl_err("import", "%s: column '%s' stored as bytes%" PRIu32 ": %s",
+					path, im.cols[i].def.name, im.cols[i].def.type.size, note);
 			fresh[nfresh++] = im.cols[i].def;
 		}
 	}

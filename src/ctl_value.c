@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -73,6 +74,9 @@ static const char *unit_name(enum tfs_unit u)
 	return names[u];
 }
 
+/* Units per second of each time unit. */
+static const int64_t per_sec[] = {1, 1, 1000, 1000000, 1000000000};
+
 /* An integer of 1, 2, 4 or 8 little-endian bytes, both ways. */
 static void int_value(const struct tfs_type *t, const unsigned char *p, int64_t *sv, uint64_t *uv)
 {
@@ -104,47 +108,102 @@ static int float_full(struct ctl_str *s, const struct tfs_type *t, double v)
 	return ctl_str_add(s, buf, strlen(buf));
 }
 
+/* The proleptic Gregorian date of a day count since 1970-01-01, the inverse
+ * of days_since_epoch; exact for every day an int64 datetime can reach. */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* ISO 8601 for every value of every unit: years 0000 to 9999 with four
+ * digits, later ones with as many as they need (as numpy prints them),
+ * earlier ones with a minus sign and at least four digits. */
 static int format_datetime(struct ctl_str *s, enum tfs_unit u, int64_t v)
 {
-	static const int64_t per_sec[] = {1, 1, 1000, 1000000, 1000000000};
 	static const int digits[] = {0, 0, 3, 6, 9};
-	int64_t secs = v / per_sec[u], frac = v % per_sec[u];
-	struct tm tm;
-	time_t tt;
+	int64_t secs = v / per_sec[u], frac = v % per_sec[u], days, sod, y;
+	int mo, d;
 
 	if (frac < 0) {
 		frac += per_sec[u];
 		secs--;
 	}
-	tt = (time_t)secs;
-	if (!gmtime_r(&tt, &tm))
-		return ctl_str_printf(s, "%" PRId64 " %s", v, unit_name(u));
-	if (ctl_str_printf(s, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-			   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec))
+	days = secs / 86400;
+	sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &mo, &d);
+	if (ctl_str_printf(s, "%s%04" PRIu64 "-%02d-%02dT%02d:%02d:%02d", y < 0 ? "-" : "",
+			   y < 0 ? -(uint64_t)y : (uint64_t)y, mo, d, (int)(sod / 3600),
+			   (int)(sod / 60 % 60), (int)(sod % 60)))
 		return -1;
 	return digits[u] ? ctl_str_printf(s, ".%0*" PRId64, digits[u], frac) : 0;
 }
 
-/* Bytes as text: trailing NULs dropped, backslash and non-printables as
- * \\ and \xNN; inside a vector also the characters that separate elements,
- * so import can split the list again. */
+/* Length of the valid UTF-8 sequence of a printable character at p (of n
+ * bytes), or 0: ASCII controls and DEL, C1 controls, overlong forms,
+ * surrogates and code points past U+10FFFF are not. */
+static size_t utf8_printable(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] < 0x80		      ? 1
+		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+						    : 0;
+	uint32_t cp;
+
+	if (!len || len > n)
+		return 0;
+	if (len == 1)
+		return p[0] >= 0x20 && p[0] < 0x7f;
+	cp = p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return len;
+}
+
+/* Bytes as text: trailing NULs dropped, valid UTF-8 as it is (so the CSV
+ * that was imported comes out again), backslash as \\, and bytes that are
+ * not printable UTF-8 as \xNN; inside a vector also the characters that
+ * separate elements, so import can split the list again. */
 static int format_bytes(struct ctl_str *s, const unsigned char *p, size_t n, bool in_vector)
 {
 	char esc[8];
+	size_t len;
 
 	while (n && p[n - 1] == '\0')
 		n--;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i += len) {
+		len = utf8_printable(p + i, n - i);
 		if (p[i] == '\\') {
 			if (ctl_str_add(s, "\\\\", 2))
 				return -1;
-		} else if (p[i] < 0x20 || p[i] >= 0x7f || (in_vector && strchr(" ,[]\"", p[i]))) {
+		} else if (!len || (in_vector && strchr(" ,[]\"", p[i]))) {
 			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
 			if (ctl_str_add(s, esc, 4))
 				return -1;
-		} else if (ctl_str_add(s, (const char *)p + i, 1)) {
+		} else if (ctl_str_add(s, (const char *)p + i, len)) {
 			return -1;
 		}
+		len += !len;
 	}
 	return 0;
 }
@@ -243,8 +302,6 @@ size_t ctl_bytes_decode(const char *s, unsigned char *dst, size_t max)
 	return n;
 }
 
-static const int64_t per_sec[] = {1, 1, 1000, 1000000, 1000000000};
-
 static int digits(const char **p, int n, int *out)
 {
 	*out = 0;
@@ -256,10 +313,33 @@ static int digits(const char **p, int n, int *out)
 	return 0;
 }
 
+/* A year: four digits or more, or a sign and one digit or more (numpy
+ * writes the year -1 as "-001"); at most 12 digits, more than any int64
+ * datetime reaches. */
+static int year(const char **p, int64_t *out)
+{
+	const char *s = *p;
+	bool neg = *s == '-', sign = neg || *s == '+';
+	int n = 0;
+
+	*out = 0;
+	for (s += sign; isdigit((unsigned char)*s); s++) {
+		if (++n > 12)
+			return -1;
+		*out = *out * 10 + (*s - '0');
+	}
+	if (n < (sign ? 1 : 4))
+		return -1;
+	if (neg)
+		*out = -*out;
+	*p = s;
+	return 0;
+}
+
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d.  Done by
  * hand rather than with timegm, which converts through the time zone code
  * and took a tenth of a CSV import's time. */
-static int64_t days_since_epoch(int y, int m, int d)
+static int64_t days_since_epoch(int64_t y, int m, int d)
 {
 	/* Years counted from March, so the leap day ends a year; 400-year eras
 	 * of 146097 days keep the division exact for the year 0000 too. */
@@ -269,7 +349,7 @@ static int64_t days_since_epoch(int y, int m, int d)
 	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
 
-static bool valid_date_time(int y, int mo, int d, int h, int mi, int sec)
+static bool valid_date_time(int64_t y, int mo, int d, int h, int mi, int sec)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -278,17 +358,21 @@ static bool valid_date_time(int y, int mo, int d, int h, int mi, int sec)
 	       mi <= 59 && sec <= 59;
 }
 
-int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why)
+/* Parses ISO 8601 as an exact count of nanoseconds since the epoch in UTC
+ * (wider than any unit's int64); *has_time tells a timestamp from a date. */
+static int iso_ns(const char *s, __int128 *ns, bool *has_time, const char **why)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, fd = 0;
-	int64_t frac = 0, v, t;
+	int mo, d, h = 0, mi = 0, sec = 0, fd = 0, oh, om = 0, off = 0;
+	int64_t y, frac = 0;
 
 	*why = "not an ISO-8601 date or timestamp";
-	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+	*has_time = false;
+	if (year(&s, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
 	    digits(&s, 2, &d))
 		return -1;
 	if ((*s == 'T' || *s == ' ') && s[1]) {
 		s++;
+		*has_time = true;
 		if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi))
 			return -1;
 		if (*s == ':' && (s++, digits(&s, 2, &sec)))
@@ -302,6 +386,19 @@ int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why
 				frac = frac * 10 + (*s - '0');
 			}
 		}
+		/* An offset from UTC: +HH:MM, +HHMM or +HH, converted to UTC. */
+		if (*s == '+' || *s == '-') {
+			bool west = *s++ == '-';
+
+			if (digits(&s, 2, &oh) || (*s == ':' && (s++, digits(&s, 2, &om))) ||
+			    (isdigit((unsigned char)*s) && digits(&s, 2, &om)))
+				return -1;
+			if (oh > 23 || om > 59 || *s) {
+				*why = "invalid UTC offset";
+				return -1;
+			}
+			off = (oh * 3600 + om * 60) * (west ? -1 : 1);
+		}
 	}
 	if (*s == 'Z')
 		s++;
@@ -311,19 +408,51 @@ int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why
 		*why = "invalid date or time";
 		return -1;
 	}
-	t = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	for (; fd < 9; fd++)
-		frac *= 10; /* nanoseconds now */
-	if (frac % (1000000000 / per_sec[u])) {
+		frac *= 10;
+	*ns = ((__int128)days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) *
+		  1000000000 +
+	      frac;
+	return 0;
+}
+
+/* The type name in a reason ("out of range for int64"): tablectl reports
+ * one error at a time, so one buffer serves. */
+static const char *out_of_range(const struct tfs_type *t)
+{
+	static char why[64];
+	char name[TFS_TYPE_STR_MAX];
+
+	tfs_type_name(t, name, sizeof(name));
+	snprintf(why, sizeof(why), "out of range for %s", name);
+	return why;
+}
+
+/* Converts exact nanoseconds to unit u: 0, or -1 with the reason in why. */
+static int ns_to_unit(__int128 ns, enum tfs_unit u, int64_t *out, const char **why)
+{
+	int64_t q = 1000000000 / per_sec[u];
+	struct tfs_type t = {TFS_DATETIME, 8, u};
+
+	if (ns % q) {
 		*why = "more precise than the column's unit";
 		return -1;
 	}
-	if (__builtin_mul_overflow(t, per_sec[u], &v) ||
-	    __builtin_add_overflow(v, frac / (1000000000 / per_sec[u]), out) || *out == INT64_MIN) {
-		*why = "out of range for the column's unit";
+	/* INT64_MIN is NaT, no time */
+	if (ns / q <= INT64_MIN || ns / q > INT64_MAX) {
+		*why = out_of_range(&t);
 		return -1;
 	}
+	*out = (int64_t)(ns / q);
 	return 0;
+}
+
+int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why)
+{
+	__int128 ns;
+	bool has_time;
+
+	return iso_ns(s, &ns, &has_time, why) ? -1 : ns_to_unit(ns, u, out, why);
 }
 
 /* "1500 ms", "1500ms" or a bare count in the column's unit. */
@@ -358,6 +487,31 @@ static int parse_timedelta(const char *s, enum tfs_unit u, int64_t *out, const c
 	return 0;
 }
 
+/* Decimal integer syntax, an optional sign and digits: a value of this
+ * form that does not fit is out of range rather than not an integer. */
+static bool integer_text(const char *s)
+{
+	s += *s == '-' || *s == '+';
+	return isdigit((unsigned char)*s) && !s[strspn(s, "0123456789")];
+}
+
+/* ISO 8601, or "N unit" (a count since the epoch with its unit spelt out,
+ * as earlier versions exported values they could not show as dates). */
+static int parse_datetime(const char *s, enum tfs_unit u, int64_t *out, const char **why)
+{
+	const char *p = s + (*s == '-');
+
+	if (!ctl_parse_iso(s, u, out, why))
+		return 0;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	p += strspn(p, "0123456789");
+	p += strspn(p, " ");
+	if (!*p || isdigit((unsigned char)*p) || *p == '-')
+		return -1; /* a bare count is no datetime; a date keeps the ISO reason */
+	return parse_timedelta(s, u, out, why);
+}
+
 int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, const char **why)
 {
 	const char *s = t->kind == TFS_BYTES ? text : ctl_trim(text);
@@ -382,15 +536,14 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 	case TFS_INT:
 		iv = strtoll(s, &end, 10);
 		lim = t->size == 8 ? INT64_MAX : (INT64_C(1) << (t->size * 8 - 1)) - 1;
-		*why = *s && !*end && !errno ? "out of range" : "not an integer";
+		*why = integer_text(s) ? out_of_range(t) : "not an integer";
 		if (!*s || *end || errno || iv > lim || iv < -lim - 1)
 			return -1;
 		memcpy(dst, &iv, t->size); /* little-endian: the low bytes */
 		return 0;
 	case TFS_UINT:
 		uv = strtoull(s, &end, 10);
-		*why =
-		    *s && !*end && !errno && *s != '-' ? "out of range" : "not an unsigned integer";
+		*why = integer_text(s) ? out_of_range(t) : "not an unsigned integer";
 		if (!*s || *end || errno || *s == '-' || (t->size < 8 && uv >> (t->size * 8)))
 			return -1;
 		memcpy(dst, &uv, t->size);
@@ -400,11 +553,21 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 		*why = "not a number";
 		if (*s && *end)
 			return -1;
+		/* A finite number that would become infinite is refused, not
+		 * silently changed; one too small for the type becomes 0 or a
+		 * subnormal, its nearest value, as strtod does. */
+		*why = out_of_range(t);
+		if (*s && errno == ERANGE && isinf(d))
+			return -1;
 		if (t->size == 2) {
 			h = ctl_double_to_half(d);
+			if (isfinite(d) && (h & 0x7c00) == 0x7c00)
+				return -1;
 			memcpy(dst, &h, 2);
 		} else if (t->size == 4) {
 			f = (float)d;
+			if (isfinite(d) && isinf(f))
+				return -1;
 			memcpy(dst, &f, 4);
 		} else {
 			memcpy(dst, &d, 8);
@@ -414,8 +577,8 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 	case TFS_TIMEDELTA:
 		if (!*s || !strcmp(s, "NaT"))
 			iv = INT64_MIN;
-		else if ((t->kind == TFS_DATETIME ? ctl_parse_iso : parse_timedelta)(s, t->unit,
-										     &iv, why))
+		else if (t->kind == TFS_TIMEDELTA ? parse_timedelta(s, t->unit, &iv, why)
+						  : parse_datetime(s, t->unit, &iv, why))
 			return -1;
 		memcpy(dst, &iv, 8);
 		return 0;
@@ -460,4 +623,133 @@ int ctl_parse_item(const struct tfs_coldef *def, char *text, unsigned char *dst,
 	} while (last);
 	*why = "wrong number of elements for the column's shape";
 	return i == n ? 0 : -1;
+}
+
+/* ---- type inference of CSV import ---- */
+
+/* Finest unit a time needs: ns is exact nanoseconds. */
+static enum tfs_unit unit_needed(__int128 ns)
+{
+	return ns % 1000 ? TFS_UNIT_NS
+	       : ns % 1000000 ? TFS_UNIT_US
+	       : ns % 1000000000 ? TFS_UNIT_MS
+				 : TFS_UNIT_S;
+}
+
+/* Whether float64 holds the integer written in s exactly: the double's
+ * own decimal digits are the integer's. */
+static bool double_exact(const char *s, double d)
+{
+	char want[400], got[400];
+	bool neg = *s == '-';
+
+	s += *s == '-' || *s == '+';
+	s += strspn(s, "0");
+	if (strlen(s) > 330)
+		return false; /* beyond any finite double */
+	snprintf(want, sizeof(want), "%s%s", neg ? "-" : "", *s ? s : "0");
+	snprintf(got, sizeof(got), "%.0f", d);
+	return !strcmp(want, got);
+}
+
+void ctl_guess_update(struct ctl_guess *g, char *field)
+{
+	size_t len = ctl_bytes_decode(field, NULL, 0);
+	const char *s = ctl_trim(field), *why;
+	bool has_time, is_int = integer_text(s);
+	enum tfs_unit u;
+	__int128 ns;
+	char *end;
+	double d;
+
+	if (len > g->maxlen)
+		g->maxlen = len;
+	if (!*s) { /* missing: NaN or NaT later, but no integer or bool */
+		g->no_bool = g->no_int = g->no_uint = true;
+		return;
+	}
+	g->filled++;
+	if (!strcasecmp(s, "true") || !strcasecmp(s, "false"))
+		g->bool_word = true;
+	else if (strcmp(s, "0") && strcmp(s, "1"))
+		g->no_bool = true;
+	if (!g->no_int) {
+		errno = 0;
+		strtoll(s, &end, 10);
+		g->no_int = !is_int || errno;
+	}
+	if (!g->no_uint) {
+		errno = 0;
+		strtoull(s, &end, 10);
+		g->no_uint = !is_int || *s == '-' || errno;
+	}
+	if (!g->no_float) {
+		errno = 0;
+		d = strtod(s, &end);
+		g->no_float = *end != '\0' || (errno == ERANGE && isinf(d));
+		if (!g->no_float && is_int && !double_exact(s, d))
+			g->inexact = true;
+	}
+	if (!g->no_time && strcmp(s, "NaT")) {
+		if (iso_ns(s, &ns, &has_time, &why)) {
+			g->no_time = true;
+			return;
+		}
+		if (!g->ntimes++ || ns < g->tmin)
+			g->tmin = ns;
+		if (g->ntimes == 1 || ns > g->tmax)
+			g->tmax = ns;
+		u = unit_needed(ns);
+		if (u > g->unit)
+			g->unit = u;
+		g->has_time |= has_time;
+	}
+}
+
+/* Whether every time seen is a value of unit u. */
+static bool times_fit(const struct ctl_guess *g, enum tfs_unit u)
+{
+	int64_t v;
+	const char *why;
+
+	return u >= g->unit && (!g->ntimes || (!ns_to_unit(g->tmin, u, &v, &why) &&
+					       !ns_to_unit(g->tmax, u, &v, &why)));
+}
+
+const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def)
+{
+	struct tfs_type t = {TFS_BYTES, (uint32_t)(g->maxlen ? g->maxlen : 1), TFS_UNIT_NONE};
+	const char *note = NULL;
+	enum tfs_unit u = TFS_UNIT_NONE;
+
+	if (!g->no_time) {
+		/* Dates alone are days: seconds hold every one (see the man
+		 * page on datetime64[D]); timestamps get nanoseconds, as pandas
+		 * gives them, unless their range needs a coarser unit. */
+		if (!g->has_time)
+			u = times_fit(g, TFS_UNIT_S) ? TFS_UNIT_S : TFS_UNIT_NONE;
+		for (int i = TFS_UNIT_NS; g->has_time && i >= TFS_UNIT_S && !u; i--)
+			if (times_fit(g, (enum tfs_unit)i))
+				u = (enum tfs_unit)i;
+	}
+	if (!g->filled)
+		t = (struct tfs_type){TFS_FLOAT, 8, TFS_UNIT_NONE};
+	else if (!g->no_bool && g->bool_word)
+		t = (struct tfs_type){TFS_BOOL, 1, TFS_UNIT_NONE};
+	else if (!g->no_int)
+		t = (struct tfs_type){TFS_INT, 8, TFS_UNIT_NONE};
+	else if (!g->no_uint)
+		t = (struct tfs_type){TFS_UINT, 8, TFS_UNIT_NONE};
+	else if (!g->no_float && !g->inexact)
+		t = (struct tfs_type){TFS_FLOAT, 8, TFS_UNIT_NONE};
+	else if (u)
+		t = (struct tfs_type){TFS_DATETIME, 8, u};
+	else if (!g->no_float)
+		note = "integers that neither int64, uint64 nor float64 hold exactly";
+	else if (!g->no_time && g->ntimes)
+		note = "times that no datetime64 unit holds exactly";
+	def->type = t;
+	def->ndim = 0;
+	def->itemsize = t.size;
+	return note;
 }
