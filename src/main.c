@@ -247,8 +247,10 @@ int main(int argc, char *argv[])
 	/* The last one is the mount point; a SOURCE before it is ignored. */
 	if (o.npositional && fuse_opt_add_arg(&args, o.positional[o.npositional - 1]) != 0)
 		return 2;
+	/* libfuse's parser also resolves the mount point: one it cannot reach
+	 * (it said why) is a failure to mount, 1, not a usage error. */
 	if (fuse_parse_cmdline(&args, opts) != 0)
-		return 2;
+		return o.npositional && access(o.positional[o.npositional - 1], F_OK) != 0 ? 1 : 2;
 	if (opts->show_help) {
 		usage(argv[0]);
 		ret = 0;
