@@ -278,8 +278,9 @@ int ctl_export(const char *table, const char *file, const char *column);
  * name) of table, created or resized to the file's rows. */
 int ctl_import_npy(const char *table, const char *path, const char *column);
 
-/* Exports column c of t to a .npy file; a table reader for ctl_table_read:
- * 0, -1 (reported) or CTL_CHANGED. */
+/* Exports column c of t to a .npy file, created or truncated (ctl_export
+ * chooses a new file and removes it on failure); a table reader for
+ * ctl_table_read: 0, -1 (reported) or CTL_CHANGED. */
 int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const char *file);
 
 #endif

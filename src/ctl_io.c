@@ -552,9 +552,10 @@ static int export_rows(const struct ctl_table *t, struct ctl_scan *scan, FILE *f
 /* One export in progress, across the attempts of ctl_table_read. */
 struct export_job {
 	const char *table, *file, *column;
+	const char *out; /* where the attempts write: file, or tmp */
+	char tmp[4096];	 /* a new file beside file, renamed over it at the end */
 	enum file_kind kind;
 	bool emitted; /* an attempt wrote to the file (or stdout) */
-	bool written; /* the last attempt wrote the whole file */
 };
 
 static int export_csv(const struct ctl_table *t, struct export_job *ex)
@@ -567,9 +568,9 @@ static int export_csv(const struct ctl_table *t, struct export_job *ex)
 	rc = ctl_scan_open(&scan, t);
 	if (rc)
 		return rc;
-	f = to_stdout ? stdout : fopen(ex->file, "we");
+	f = to_stdout ? stdout : fopen(ex->out, "we");
 	if (!f) {
-		ctl_err("export", "%s: %s", ex->file, strerror(errno));
+		ctl_err("export", "%s: %s", ex->out, strerror(errno));
 		ctl_scan_close(&scan);
 		return -1;
 	}
@@ -579,11 +580,9 @@ static int export_csv(const struct ctl_table *t, struct export_job *ex)
 	errno = 0;
 	if (ferror(f) | (to_stdout ? fflush(f) : fclose(f))) {
 		if (!rc)
-			ctl_err("export", "%s: %s", ex->file, strerror(errno ? errno : EIO));
+			ctl_err("export", "%s: %s", ex->out, strerror(errno ? errno : EIO));
 		rc = -1;
 	}
-	if (rc && !to_stdout)
-		unlink(ex->file); /* no half-written file left behind */
 	return rc;
 }
 
@@ -593,10 +592,8 @@ static int export_reader(const struct ctl_table *t, void *arg, int attempt)
 	struct export_job *ex = arg;
 	struct ctl_table one = *t;
 	long idx = -1;
-	int rc;
 
 	(void)attempt;
-	ex->written = false;
 	if (ex->emitted && !strcmp(ex->file, "-")) {
 		ctl_err("export",
 			"%s changed while it was written to standard output, which cannot "
@@ -617,9 +614,54 @@ static int export_reader(const struct ctl_table *t, void *arg, int attempt)
 		one.cols = &t->cols[idx];
 		one.ncols = 1;
 	}
-	rc = ex->kind == FILE_NPY ? ctl_export_npy(t, one.cols, ex->file) : export_csv(&one, ex);
-	ex->written = rc == 0;
-	return rc;
+	return ex->kind == FILE_NPY ? ctl_export_npy(t, one.cols, ex->out) : export_csv(&one, ex);
+}
+
+/* Chooses where the export is written.  A regular file, or none yet, is
+ * written as a new file in the same directory and renamed over the target
+ * only once whole, so a failed export leaves an existing file as it was;
+ * the new file gets the old one's mode, else what the umask allows.
+ * Anything else (a FIFO, a device) is written in place. */
+static int export_target(struct export_job *ex)
+{
+	const char *slash = strrchr(ex->file, '/');
+	struct stat st;
+	mode_t mode, mask;
+	int fd;
+
+	ex->out = ex->file;
+	if (!strcmp(ex->file, "-"))
+		return 0;
+	if (stat(ex->file, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;
+	if (stat(ex->file, &st) == 0) {
+		mode = st.st_mode & 07777;
+	} else {
+		mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	if ((size_t)snprintf(ex->tmp, sizeof(ex->tmp), "%.*s.%s.XXXXXX",
+			     slash ? (int)(slash - ex->file + 1) : 0, ex->file,
+			     slash ? slash + 1 : ex->file) >= sizeof(ex->tmp)) {
+		ctl_err("export", "%s: %s", ex->file, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	fd = mkostemp(ex->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ctl_err("export", "%s: cannot create a file beside it: %s", ex->file,
+			strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, mode) != 0) {
+		ctl_err("export", "%s: %s", ex->tmp, strerror(errno));
+		close(fd);
+		unlink(ex->tmp);
+		return -1;
+	}
+	close(fd);
+	ex->out = ex->tmp;
+	return 0;
 }
 
 int ctl_export(const char *table, const char *file, const char *column)
@@ -632,9 +674,18 @@ int ctl_export(const char *table, const char *file, const char *column)
 		ctl_err("export", "%s: unknown file type (expected .csv or .npy)", file);
 		return -1;
 	}
+	if (export_target(&ex))
+		return -1;
+	/* A file written whole from a table that moved meanwhile is no export:
+	 * it is renamed only when ctl_table_read found the table steady. */
 	rc = ctl_table_read("export", table, export_reader, &ex);
-	/* A file written whole from a table that moved meanwhile is no export. */
-	if (rc && ex.written && strcmp(file, "-"))
-		unlink(file);
+	if (ex.out != ex.tmp)
+		return rc;
+	if (!rc && rename(ex.tmp, file) != 0) {
+		ctl_err("export", "%s: %s", file, strerror(errno));
+		rc = -1;
+	}
+	if (rc)
+		unlink(ex.tmp);
 	return rc;
 }

@@ -281,8 +281,6 @@ int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const cha
 		ctl_err("export", "%s: %s", file, strerror(errno));
 		rc = -1;
 	}
-	if (rc)
-		unlink(file); /* no half-written file left behind */
 	close(in);
 	return rc;
 }
