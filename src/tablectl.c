@@ -43,7 +43,8 @@ static const char usage_text[] =
     "  -r, --rows N            rows of the table (create)\n"
     "  -n, --lines N           rows to print (head)\n"
     "  -c, --column NAME       the column of a .npy file (import, export)\n"
-    "  -h, --help              print this help and exit\n"
+    "  -h, --help              print this help, or a command's with the command, and\n"
+    "                          exit\n"
     "  -V, --version           print the version and exit\n"
     "\n"
     "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
@@ -112,6 +113,17 @@ static void grid_free(struct grid *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* Columns a cell takes on a terminal: one per UTF-8 character (cells are
+ * valid UTF-8, see ctl_format_item; wide characters are not told apart). */
+static size_t text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 /* Prints and frees the grid; two spaces between columns, none trailing. */
 static int grid_flush(struct grid *g)
 {
@@ -124,18 +136,19 @@ static int grid_flush(struct grid *g)
 		goto out;
 	}
 	for (size_t i = 0; i < g->ncells; i++) {
-		l = strlen(g->cells[i]);
+		l = text_width(g->cells[i]);
 		if (l > w[i % g->ncols])
 			w[i % g->ncols] = l;
 	}
 	for (size_t i = 0; i < g->ncells; i++) {
 		c = i % g->ncols;
 		right = c < 16 && g->right[c];
+		l = w[c] - text_width(g->cells[i]);
 		if (c == g->ncols - 1 && !right)
 			printf("%s\n", g->cells[i]);
 		else
-			printf("%*s%s", right ? (int)w[c] : -(int)w[c], g->cells[i],
-			       c == g->ncols - 1 ? "\n" : "  ");
+			printf("%*s%s%*s%s", right ? (int)l : 0, "", g->cells[i], right ? 0 : (int)l,
+			       "", c == g->ncols - 1 ? "\n" : "  ");
 	}
 	rc = 0;
 out:
@@ -662,18 +675,73 @@ static int cmd_export(char **args, int nargs, const struct opts *o)
 static const struct command {
 	const char *name;
 	int (*run)(char **args, int nargs, const struct opts *o);
-	int min, max;  /* operands; max -1: any number */
-	unsigned opts; /* enum opt_bit allowed */
+	int min, max;	   /* operands; max -1: any number */
+	unsigned opts;	   /* enum opt_bit allowed */
+	const char *usage; /* what "tablectl COMMAND --help" prints */
 } commands[] = {
-    {"create", cmd_create, 1, -1, OPT_ROWS},
-    {"ls", cmd_ls, 0, 0, 0},
-    {"info", cmd_info, 1, 1, 0},
-    {"head", cmd_head, 1, 1, OPT_LINES},
-    {"import", cmd_import, 2, 2, OPT_COLUMN},
-    {"export", cmd_export, 2, 2, OPT_COLUMN},
-    {"rm", cmd_rm, 1, -1, 0},
-    {"status", cmd_status, 0, 0, 0},
+    {"create", cmd_create, 1, -1, OPT_ROWS,
+     "Usage: tablectl [--mount DIR] create TABLE [--rows N] COL:TYPE[SHAPE]...\n"
+     "\n"
+     "Create TABLE with N rows (default 0) and the columns given, zero-filled; on an\n"
+     "existing table add the columns given and, with --rows, resize it.\n"
+     "\n"
+     "  -r, --rows N            rows of the table\n"
+     "\n"
+     "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
+     "float64 datetime64[s|ms|us|ns] timedelta64[s|ms|us|ns] bytesN, or numpy dtype\n"
+     "strings such as <f8 or |S16.  SHAPE is the per-row shape: [128] or [28,28].\n"
+     "Example: tablectl create trades --rows 1000 price:float64 'emb:float32[128]'\n"},
+    {"ls", cmd_ls, 0, 0, 0,
+     "Usage: tablectl [--mount DIR] ls\n"
+     "\n"
+     "List the tables: name, rows, columns and memory used.\n"},
+    {"info", cmd_info, 1, 1, 0,
+     "Usage: tablectl [--mount DIR] info TABLE\n"
+     "\n"
+     "Show a table's rows, version and columns (name, type, dtype, shape, bytes).\n"},
+    {"head", cmd_head, 1, 1, OPT_LINES,
+     "Usage: tablectl [--mount DIR] head TABLE [-n N]\n"
+     "\n"
+     "Print the first N rows of TABLE (default 10).\n"
+     "\n"
+     "  -n, --lines N           rows to print\n"},
+    {"import", cmd_import, 2, 2, OPT_COLUMN,
+     "Usage: tablectl [--mount DIR] import TABLE FILE.csv\n"
+     "       tablectl [--mount DIR] import TABLE FILE.npy [--column NAME]\n"
+     "\n"
+     "Load a CSV file (a header line of column names, then one line per row) or\n"
+     "one column from a .npy file.  The table is created if needed and resized to\n"
+     "the file's rows; new columns get the first type that holds all their values.\n"
+     "Bad input is reported with its line and column and changes nothing.\n"
+     "\n"
+     "  -c, --column NAME       the column a .npy file loads (default: its name)\n"},
+    {"export", cmd_export, 2, 2, OPT_COLUMN,
+     "Usage: tablectl [--mount DIR] export TABLE FILE.csv|- [--column NAME]\n"
+     "       tablectl [--mount DIR] export TABLE FILE.npy [--column NAME]\n"
+     "\n"
+     "Write the table (or one column) as CSV to FILE or standard output ('-'), or\n"
+     "one column as a .npy file.  What export writes, import reads back to the same\n"
+     "values.  An existing FILE is replaced only when the export succeeded.\n"
+     "\n"
+     "  -c, --column NAME       the column to write\n"},
+    {"rm", cmd_rm, 1, -1, 0,
+     "Usage: tablectl [--mount DIR] rm TABLE...\n"
+     "\n"
+     "Delete each TABLE with all its columns.\n"},
+    {"status", cmd_status, 0, 0, 0,
+     "Usage: tablectl [--mount DIR] status\n"
+     "\n"
+     "Show memory used and limit, the data path, and the tables with their memory\n"
+     "and open handles, and the last refused schema change of each.\n"},
 };
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -715,6 +783,7 @@ int main(int argc, char **argv)
 	struct opts o = {0};
 	const char *env = getenv("TABLEFS_MOUNT");
 	struct stat st;
+	bool help = false;
 	int c, nargs, rc;
 
 	if (env && *env)
@@ -740,8 +809,8 @@ int main(int argc, char **argv)
 			o.seen |= OPT_COLUMN;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return CTL_EXIT_OK;
+			help = true;
+			break;
 		case 'V':
 			printf("tablectl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return CTL_EXIT_OK;
@@ -751,17 +820,25 @@ int main(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return usage_error("%s", "no command given");
-	if (!strcmp(argv[optind], "help")) {
+	/* --help anywhere, or "help [COMMAND]": the command's usage if one is
+	 * named, else the whole summary. */
+	if (optind < argc && !strcmp(argv[optind], "help")) {
+		help = true;
+		optind++;
+	}
+	if (help && optind >= argc) {
 		fputs(usage_text, stdout);
 		return CTL_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[optind], commands[i].name))
-			cmd = &commands[i];
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	cmd = find_command(argv[optind]);
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
+	if (help) {
+		fputs(cmd->usage, stdout);
+		return CTL_EXIT_OK;
+	}
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min || (cmd->max >= 0 && nargs > cmd->max))
 		return usage_error("%s: %s", cmd->name,
