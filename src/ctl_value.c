@@ -358,9 +358,11 @@ static bool valid_date_time(int64_t y, int mo, int d, int h, int mi, int sec)
 	       mi <= 59 && sec <= 59;
 }
 
-/* Parses ISO 8601 as an exact count of nanoseconds since the epoch in UTC
- * (wider than any unit's int64); *has_time tells a timestamp from a date. */
-static int iso_ns(const char *s, __int128 *ns, bool *has_time, const char **why)
+/* Parses ISO 8601 exactly: seconds since the epoch in UTC (wider than any
+ * unit's int64) and nanoseconds past them; *has_time tells a timestamp from
+ * a date.  Kept apart so that import divides no 128-bit numbers. */
+static int iso_parse(const char *s, __int128 *secs, int64_t *frac_ns, bool *has_time,
+		     const char **why)
 {
 	int mo, d, h = 0, mi = 0, sec = 0, fd = 0, oh, om = 0, off = 0;
 	int64_t y, frac = 0;
@@ -410,9 +412,8 @@ static int iso_ns(const char *s, __int128 *ns, bool *has_time, const char **why)
 	}
 	for (; fd < 9; fd++)
 		frac *= 10;
-	*ns = ((__int128)days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) *
-		  1000000000 +
-	      frac;
+	*secs = (__int128)days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+	*frac_ns = frac;
 	return 0;
 }
 
@@ -449,10 +450,25 @@ static int ns_to_unit(__int128 ns, enum tfs_unit u, int64_t *out, const char **w
 
 int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why)
 {
-	__int128 ns;
+	struct tfs_type t = {TFS_DATETIME, 8, u};
+	int64_t q = 1000000000 / per_sec[u];
+	__int128 secs, v;
+	int64_t frac;
 	bool has_time;
 
-	return iso_ns(s, &ns, &has_time, why) ? -1 : ns_to_unit(ns, u, out, why);
+	if (iso_parse(s, &secs, &frac, &has_time, why))
+		return -1;
+	if (frac % q) {
+		*why = "more precise than the column's unit";
+		return -1;
+	}
+	v = secs * per_sec[u] + frac / q;
+	if (v <= INT64_MIN || v > INT64_MAX) { /* INT64_MIN is NaT, no time */
+		*why = out_of_range(&t);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
 }
 
 /* "1500 ms", "1500ms" or a bare count in the column's unit. */
@@ -536,16 +552,18 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 	case TFS_INT:
 		iv = strtoll(s, &end, 10);
 		lim = t->size == 8 ? INT64_MAX : (INT64_C(1) << (t->size * 8 - 1)) - 1;
-		*why = integer_text(s) ? out_of_range(t) : "not an integer";
-		if (!*s || *end || errno || iv > lim || iv < -lim - 1)
+		if (!*s || *end || errno || iv > lim || iv < -lim - 1) {
+			*why = integer_text(s) ? out_of_range(t) : "not an integer";
 			return -1;
+		}
 		memcpy(dst, &iv, t->size); /* little-endian: the low bytes */
 		return 0;
 	case TFS_UINT:
 		uv = strtoull(s, &end, 10);
-		*why = integer_text(s) ? out_of_range(t) : "not an unsigned integer";
-		if (!*s || *end || errno || *s == '-' || (t->size < 8 && uv >> (t->size * 8)))
+		if (!*s || *end || errno || *s == '-' || (t->size < 8 && uv >> (t->size * 8))) {
+			*why = integer_text(s) ? out_of_range(t) : "not an unsigned integer";
 			return -1;
+		}
 		memcpy(dst, &uv, t->size);
 		return 0;
 	case TFS_FLOAT:
@@ -556,18 +574,17 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 		/* A finite number that would become infinite is refused, not
 		 * silently changed; one too small for the type becomes 0 or a
 		 * subnormal, its nearest value, as strtod does. */
-		*why = out_of_range(t);
 		if (*s && errno == ERANGE && isinf(d))
-			return -1;
+			goto out_of_range;
 		if (t->size == 2) {
 			h = ctl_double_to_half(d);
 			if (isfinite(d) && (h & 0x7c00) == 0x7c00)
-				return -1;
+				goto out_of_range;
 			memcpy(dst, &h, 2);
 		} else if (t->size == 4) {
 			f = (float)d;
 			if (isfinite(d) && isinf(f))
-				return -1;
+				goto out_of_range;
 			memcpy(dst, &f, 4);
 		} else {
 			memcpy(dst, &d, 8);
@@ -587,6 +604,9 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 		*why = "too long for the column";
 		return ctl_bytes_decode(s, dst, t->size) > t->size ? -1 : 0;
 	}
+	return -1;
+out_of_range:
+	*why = out_of_range(t);
 	return -1;
 }
 
@@ -627,13 +647,13 @@ int ctl_parse_item(const struct tfs_coldef *def, char *text, unsigned char *dst,
 
 /* ---- type inference of CSV import ---- */
 
-/* Finest unit a time needs: ns is exact nanoseconds. */
-static enum tfs_unit unit_needed(__int128 ns)
+/* Finest unit a time needs, from its nanoseconds past the second. */
+static enum tfs_unit unit_needed(int64_t frac_ns)
 {
-	return ns % 1000 ? TFS_UNIT_NS
-	       : ns % 1000000 ? TFS_UNIT_US
-	       : ns % 1000000000 ? TFS_UNIT_MS
-				 : TFS_UNIT_S;
+	return frac_ns % 1000	   ? TFS_UNIT_NS
+	       : frac_ns % 1000000 ? TFS_UNIT_US
+	       : frac_ns	   ? TFS_UNIT_MS
+				   : TFS_UNIT_S;
 }
 
 /* Whether float64 holds the integer written in s exactly: the double's
@@ -656,9 +676,11 @@ void ctl_guess_update(struct ctl_guess *g, char *field)
 {
 	size_t len = ctl_bytes_decode(field, NULL, 0);
 	const char *s = ctl_trim(field), *why;
-	bool has_time, is_int = integer_text(s);
+	bool has_time, is_int = integer_text(s), int_ok = false;
+	int64_t iv = 0;
 	enum tfs_unit u;
-	__int128 ns;
+	__int128 secs, ns;
+	int64_t frac;
 	char *end;
 	double d;
 
@@ -673,33 +695,39 @@ void ctl_guess_update(struct ctl_guess *g, char *field)
 		g->bool_word = true;
 	else if (strcmp(s, "0") && strcmp(s, "1"))
 		g->no_bool = true;
-	if (!g->no_int) {
+	if (is_int) {
 		errno = 0;
-		strtoll(s, &end, 10);
-		g->no_int = !is_int || errno;
+		iv = strtoll(s, &end, 10);
+		int_ok = !errno;
 	}
-	if (!g->no_uint) {
+	g->no_int |= !int_ok;
+	if (!g->no_uint && (!is_int || *s == '-')) {
+		g->no_uint = true;
+	} else if (!g->no_uint && !int_ok) {
 		errno = 0;
 		strtoull(s, &end, 10);
-		g->no_uint = !is_int || *s == '-' || errno;
+		g->no_uint = errno != 0;
 	}
 	if (!g->no_float) {
 		errno = 0;
 		d = strtod(s, &end);
 		g->no_float = *end != '\0' || (errno == ERANGE && isinf(d));
-		if (!g->no_float && is_int && !double_exact(s, d))
+		/* every integer up to 2^53 is a double */
+		if (!g->no_float && is_int && (!int_ok || iv < -(INT64_C(1) << 53) ||
+					       iv > INT64_C(1) << 53) && !double_exact(s, d))
 			g->inexact = true;
 	}
 	if (!g->no_time && strcmp(s, "NaT")) {
-		if (iso_ns(s, &ns, &has_time, &why)) {
+		if (iso_parse(s, &secs, &frac, &has_time, &why)) {
 			g->no_time = true;
 			return;
 		}
+		ns = secs * 1000000000 + frac;
 		if (!g->ntimes++ || ns < g->tmin)
 			g->tmin = ns;
 		if (g->ntimes == 1 || ns > g->tmax)
 			g->tmax = ns;
-		u = unit_needed(ns);
+		u = unit_needed(frac);
 		if (u > g->unit)
 			g->unit = u;
 		g->has_time |= has_time;
