@@ -171,6 +171,10 @@ int ctl_import_npy(const char *table, const char *path, const char *column)
 	if (npy_header(fd, path, &h))
 		goto out;
 	if (tfs_type_parse(h.descr, &def.type, why, sizeof(why))) {
+		/* numpy's default for dates: say how to store them */
+		if (strstr(h.descr, "M8[D]"))
+			snprintf(why, sizeof(why), "datetime64[D] is not a tablefs type: convert the "
+						   "array with .astype('datetime64[s]')");
 		ctl_err("import", "%s: %s", path, why);
 		goto out;
 	}

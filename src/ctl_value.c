@@ -754,9 +754,11 @@ const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def)
 		/* Dates alone are days: seconds hold every one (see the man
 		 * page on datetime64[D]); timestamps get nanoseconds, as pandas
 		 * gives them, unless their range needs a coarser unit. */
-		if (!g->has_time)
+		bool dates = g->ntimes && !g->has_time;
+
+		if (dates)
 			u = times_fit(g, TFS_UNIT_S) ? TFS_UNIT_S : TFS_UNIT_NONE;
-		for (int i = TFS_UNIT_NS; g->has_time && i >= TFS_UNIT_S && !u; i--)
+		for (int i = TFS_UNIT_NS; !dates && i >= TFS_UNIT_S && !u; i--)
 			if (times_fit(g, (enum tfs_unit)i))
 				u = (enum tfs_unit)i;
 	}

@@ -227,6 +227,12 @@ check "a new file" cmp "$TMPD/dt.want.csv" "$TMPD/new.csv"
 ctl_status 0 "export to standard output" export dt -
 check "stdout" cmp "$TMPD/dt.want.csv" "$TMPD/out"
 
+section "numpy's datetime64[D] is refused with a way out"
+py -c 'import numpy as np, sys; np.save(sys.argv[1], np.array(["2024-01-02"], "datetime64[D]"))' "$TMPD/day.npy"
+ctl_status 1 "a datetime64[D] .npy" import days "$TMPD/day.npy"
+has "$TMPD/err" "astype('datetime64[s]')" "the way out"
+check "no table left" test ! -e "$MNT/days"
+
 section "info"
 ctl_status 0 "info inf" info inf
 has "$TMPD/out" "datetime64[us]" "info shows the inferred unit"

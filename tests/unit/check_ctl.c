@@ -284,6 +284,7 @@ START_TEST(test_inference)
 	ck_assert_ptr_nonnull(guess(&t, wide));
 	ck_assert_int_eq(t.kind, TFS_BYTES);
 	GUESS(TFS_FLOAT, 8, TFS_UNIT_NONE, "", "");
+	GUESS(TFS_DATETIME, 8, TFS_UNIT_NS, "NaT", "");
 }
 END_TEST
 
