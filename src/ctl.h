@@ -205,8 +205,10 @@ const char *ctl_trim(char *s);
  * most max bytes (dst NULL: count only); returns the decoded length. */
 size_t ctl_bytes_decode(const char *s, unsigned char *dst, size_t max);
 
-/* Parses ISO-8601 in UTC, YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z], as a
- * count of unit since the epoch.  Returns 0, or -1 with the reason in why. */
+/* Parses ISO-8601, YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]][Z|+HH:MM|-HH:MM]]
+ * (UTC unless an offset says otherwise; a year may have a sign and more
+ * digits), as a count of unit since the epoch, exactly: a value the unit
+ * cannot hold is refused.  Returns 0, or -1 with the reason in why. */
 int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why);
 
 /* Parses one element of type t from text (modified in place) into dst: the

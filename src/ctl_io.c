@@ -552,8 +552,10 @@ static int export_rows(const struct ctl_table *t, struct ctl_scan *scan, FILE *f
 /* One export in progress, across the attempts of ctl_table_read. */
 struct export_job {
 	const char *table, *file, *column;
-	const char *out; /* where the attempts write: file, or tmp */
-	char tmp[4096];	 /* a new file beside file, renamed over it at the end */
+	const char *out;   /* where the attempts write: file, or tmp */
+	const char *dest;  /* what tmp replaces: file, or where its symlink points */
+	char real[4096];   /* file with symlinks resolved, when it exists */
+	char tmp[4096];	   /* a new file beside dest, renamed over it at the end */
 	enum file_kind kind;
 	bool emitted; /* an attempt wrote to the file (or stdout) */
 };
@@ -620,30 +622,34 @@ static int export_reader(const struct ctl_table *t, void *arg, int attempt)
 /* Chooses where the export is written.  A regular file, or none yet, is
  * written as a new file in the same directory and renamed over the target
  * only once whole, so a failed export leaves an existing file as it was;
- * the new file gets the old one's mode, else what the umask allows.
- * Anything else (a FIFO, a device) is written in place. */
+ * the new file gets the old one's mode, else what the umask allows, and
+ * replaces the file a symlink points to, not the link.  Anything else (a
+ * FIFO, a device) is written in place. */
 static int export_target(struct export_job *ex)
 {
-	const char *slash = strrchr(ex->file, '/');
+	const char *slash;
 	struct stat st;
 	mode_t mode, mask;
 	int fd;
 
-	ex->out = ex->file;
+	ex->out = ex->dest = ex->file;
 	if (!strcmp(ex->file, "-"))
 		return 0;
-	if (stat(ex->file, &st) == 0 && !S_ISREG(st.st_mode))
-		return 0;
 	if (stat(ex->file, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return 0;
 		mode = st.st_mode & 07777;
+		if (realpath(ex->file, ex->real))
+			ex->dest = ex->real;
 	} else {
 		mask = umask(0);
 		umask(mask);
 		mode = 0666 & ~mask;
 	}
+	slash = strrchr(ex->dest, '/');
 	if ((size_t)snprintf(ex->tmp, sizeof(ex->tmp), "%.*s.%s.XXXXXX",
-			     slash ? (int)(slash - ex->file + 1) : 0, ex->file,
-			     slash ? slash + 1 : ex->file) >= sizeof(ex->tmp)) {
+			     slash ? (int)(slash - ex->dest + 1) : 0, ex->dest,
+			     slash ? slash + 1 : ex->dest) >= sizeof(ex->tmp)) {
 		ctl_err("export", "%s: %s", ex->file, strerror(ENAMETOOLONG));
 		return -1;
 	}
@@ -681,7 +687,7 @@ int ctl_export(const char *table, const char *file, const char *column)
 	rc = ctl_table_read("export", table, export_reader, &ex);
 	if (ex.out != ex.tmp)
 		return rc;
-	if (!rc && rename(ex.tmp, file) != 0) {
+	if (!rc && rename(ex.tmp, ex.dest) != 0) {
 		ctl_err("export", "%s: %s", file, strerror(errno));
 		rc = -1;
 	}

@@ -222,6 +222,10 @@ check_eq "no temporary file left" "keep.csv keep.npy" "$(cd "$TMPD" && ls -a | g
 ctl_status 0 "a good export replaces it" export dt "$TMPD/keep.csv"
 check "the new content" cmp "$TMPD/dt.want.csv" "$TMPD/keep.csv"
 check_eq "the target keeps its mode" 640 "$(stat -c %a "$TMPD/keep.csv")"
+ln -s keep.csv "$TMPD/link.csv"
+ctl_status 0 "export through a symlink" export inf "$TMPD/link.csv"
+check "the link stays a link" test -L "$TMPD/link.csv"
+check "the file it points to is replaced" cmp "$TMPD/inf.out.csv" "$TMPD/keep.csv"
 ctl_status 0 "export to a new file" export dt "$TMPD/new.csv"
 check "a new file" cmp "$TMPD/dt.want.csv" "$TMPD/new.csv"
 ctl_status 0 "export to standard output" export dt -
