@@ -757,6 +757,13 @@ static int usage_error(const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
+/* A usage error of a command: its own usage follows. */
+static int command_usage_error(const struct command *cmd, const char *why)
+{
+	fprintf(stderr, "tablectl: %s: %s\n%s", cmd->name, why, cmd->usage);
+	return CTL_EXIT_USAGE;
+}
+
 static int parse_count(const char *s, uint64_t *out)
 {
 	char *end;
@@ -841,10 +848,10 @@ int main(int argc, char **argv)
 	}
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min || (cmd->max >= 0 && nargs > cmd->max))
-		return usage_error("%s: %s", cmd->name,
-				   nargs < cmd->min ? "missing operand" : "too many operands");
+		return command_usage_error(cmd, nargs < cmd->min ? "missing operand"
+								 : "too many operands");
 	if (o.seen & ~cmd->opts)
-		return usage_error("%s: option not valid for this command", cmd->name);
+		return command_usage_error(cmd, "option not valid for this command");
 	errno = 0;
 	if (stat(ctl_mount, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		ctl_err(ctl_mount, "%s", errno ? strerror(errno) : "not a directory");

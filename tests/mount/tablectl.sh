@@ -63,6 +63,8 @@ has "$TMPD/out" "Usage: tablectl [--mount DIR] export" "help export"
 ctl_status 0 "--help" --help
 has "$TMPD/out" "Commands:" "--help"
 ctl_status 2 "an unknown command" nosuch --help
+ctl_status 2 "a missing operand" head
+has "$TMPD/err" "Usage: tablectl [--mount DIR] head" "a usage error shows the command's usage"
 
 section "export then import: the same bytes for every type and value"
 check "create rt" ctl create rt --rows 3000 b:bool i8:int8 i16:int16 i64:int64 u8:uint8 \
