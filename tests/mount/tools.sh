@@ -262,7 +262,7 @@ mkdir "$MNT/r"
 expect_ok colcheck meta "$MNT/r/meta.json" '{"rows": 4, "columns": [{"name": "a", "type": "int32"}]}'
 expect_errno ENOSPC "$PYTHON3" -c '
 import errno, json, sys
-cols = [{"name": "c%d" % i, "type": "int64"} for i in range(600)]
+cols = [{"name": "c%d" % i, "type": "int64"} for i in range(300)]
 try:
     with open(sys.argv[1], "w") as f:
         json.dump({"rows": 100000, "columns": cols}, f)
@@ -273,7 +273,7 @@ else:
 check "last_error is the memory limit" sh -c "grep -A8 '\"r\"' '$MNT/.status' | grep last_error | grep -q 'under the limit'"
 expect_errno EINVAL "$PYTHON3" -c '
 import errno, json, sys
-cols = [{"name": "c%d" % i, "type": "int8"} for i in range(600)]
+cols = [{"name": "c%d" % i, "type": "int8"} for i in range(300)]
 cols.append({"name": "a", "type": "float64"})
 try:
     with open(sys.argv[1], "w") as f:
