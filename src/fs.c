@@ -129,6 +129,7 @@ static void free_table(struct tfs_fs *fs, struct table *t)
 	if (t->tnext)
 		t->tnext->tprev = t->tprev;
 	free(t->cols);
+	free(t->gone);
 	free(t);
 }
 
@@ -384,7 +385,7 @@ void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_at
 		a->gid = t->dir.gid;
 		a->mtime = t->dir.mtime;
 		a->ctime = t->dir.ctime;
-		a->nlink = t->removed ? 0 : 1;
+		a->nlink = t->removed || t->meta_unlinked ? 0 : 1;
 		a->size = meta_length(node->table);
 		break;
 	case TFS_N_COLUMN:
@@ -440,6 +441,8 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 		if (t->removed)
 			return -ENOENT;
 		if (strcmp(name, TFS_META_NAME) == 0) {
+			if (t->meta_unlinked)
+				return -ENOENT;
 			*out = &t->meta;
 			return 0;
 		}
@@ -489,7 +492,7 @@ void tfs_forget(struct tfs_fs *fs, tfs_ino_t ino, uint64_t n)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
+int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, const struct tfs_setattr *sa,
 		struct tfs_attr *attr)
 {
 	struct timespec now = tfs_now();
@@ -503,10 +506,20 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 		rc = -ESTALE;
 		goto out;
 	}
-	if (node->kind == TFS_N_STATUS || node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW ||
-	    (node->kind == TFS_N_META && (sa->set_mode || sa->set_uid || sa->set_gid))) {
-		rc = -EPERM; /* generated; meta.json takes its table's owner and mode */
+	if (node->kind == TFS_N_STATUS || node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) {
+		rc = -EPERM; /* generated */
 		goto out;
+	}
+	if (node->kind == TFS_N_META) {
+		/* It takes its table's owner and mode: setting those it has
+		 * already (as tar and editors do after writing) is a no-op. */
+		struct tfs_attr cur;
+		tfs_fill_attr(fs, node, &cur);
+		if ((sa->set_mode && (sa->mode & 07777) != (cur.mode & 07777)) ||
+		    (sa->set_uid && sa->uid != cur.uid) || (sa->set_gid && sa->gid != cur.gid)) {
+			rc = -EPERM;
+			goto out;
+		}
 	}
 	if (sa->set_size) {
 		if (node->kind == TFS_N_COLUMN && sa->size != node->store.size) {
@@ -521,10 +534,24 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
 			rc = -EISDIR;
 			goto out;
 		}
-		/* meta.json: truncation precedes a new document; nothing to do. */
+		if (node->kind == TFS_N_META &&
+		    (rc = tfs_meta_truncate(fs, node, fh, sa->size)) < 0)
+			goto out;
 	}
-	if (node->kind == TFS_N_META)
-		node = &node->table->dir;
+	if (node->kind == TFS_N_META) {
+		/* Its times are its table's (touch works); the reply is about
+		 * meta.json itself, a file. */
+		struct table *t = node->table;
+		if (sa->set_atime)
+			node->atime = sa->atime;
+		if (sa->set_mtime)
+			t->dir.mtime = sa->mtime;
+		if (sa->set_atime || sa->set_mtime) {
+			t->dir.ctime = now;
+			tfs_persist_table(fs, t);
+		}
+		goto out;
+	}
 	if (sa->set_mode)
 		node->mode = (node->mode & S_IFMT) | (sa->mode & 07777);
 	if (sa->set_uid)

@@ -148,9 +148,13 @@ void tfs_forget(struct tfs_fs *fs, tfs_ino_t ino, uint64_t n);
 
 int tfs_getattr(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_attr *attr);
 
-/* chmod, chown, utimes and truncate.  A column's size cannot change
- * (-EPERM unless the size asked is its size). */
-int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, const struct tfs_setattr *sa,
+/* chmod, chown, utimes and truncate, through open handle fh (0: by path).
+ * A column's size cannot change (-EPERM unless the size asked is its
+ * size).  meta.json's times are its table's; truncating it to 0 through a
+ * handle starts a new document on that handle (what editors do before they
+ * write the file again), to the length written through the handle or to
+ * its own length does nothing, to any other size is -EPERM. */
+int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, const struct tfs_setattr *sa,
 		struct tfs_attr *attr);
 
 /* Creates an empty table; takes one kernel reference on it. */
@@ -161,7 +165,8 @@ int tfs_mkdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name, mode_t mode,
 int tfs_rmdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name);
 
 /* Deletes a column.  meta.json can be unlinked only from a table without
- * columns (so that rm -r works) and stays, being generated. */
+ * columns (so that rm -r works); it is then absent until the table is
+ * removed or meta.json is created again (tfs_create). */
 int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name);
 
 /* Renames a table, or a column within its table.  flags: RENAME_NOREPLACE. */
@@ -172,6 +177,16 @@ int tfs_rename(struct tfs_fs *fs, tfs_ino_t dir, const char *name, tfs_ino_t new
 int tfs_readdir(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_dirent **ents, size_t *n);
 
 void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st);
+
+/* open(2) with O_CREAT of a name that does not exist in table dir: the
+ * name of a column the table deleted since its row count last changed
+ * makes that column again (zero-filled, same type and shape), meta.json
+ * unlinked from an empty table comes back; anything else is -EPERM, as
+ * columns are made by schema documents.  Opens the result like tfs_open
+ * and takes one kernel reference on it. */
+int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
+	       const struct tfs_cred *cred, tfs_fh_t *fh, enum tfs_node_kind *kind,
+	       struct tfs_attr *attr);
 
 /* Opens ino with open(2) flags; *kind says what was opened.  Columns refuse
  * O_TRUNC (-EPERM); meta.json takes a snapshot for reading and collects

@@ -82,6 +82,17 @@ struct table {
 	struct tfs_node *arrow; /* its table.arrow view of this version, once looked up; lock */
 	uint64_t open_handles; /* scratch of tfs_render_status; lock */
 	bool removed; /* rmdir'ed; freed once both nodes are unreferenced; lock */
+	/* meta.json of a table without columns was unlinked (rm -r, or a tool
+	 * replacing the file): absent until rmdir, or until created again by
+	 * name, which is how tar and cp write it back.  lock */
+	bool meta_unlinked;
+	/* Columns deleted by unlink since the row count last changed: creating
+	 * a file by one of these names makes the column again, zero-filled,
+	 * with its type and shape, so that a tool that replaces a file by
+	 * unlinking and re-creating it (tar -x) writes the bytes back into
+	 * a column, not into nothing.  lock */
+	struct tfs_coldef *gone;
+	size_t ngone;
 	struct table *tprev, *tnext; /* all tables, removed ones too; lock */
 };
 
@@ -183,6 +194,16 @@ uint64_t tfs_view_size(const struct tfs_node *view);
 
 /* Copies bytes [off, off + len) of a view into buf; returns how many. */
 size_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf);
+
+/* truncate/ftruncate of meta.json to size, through handle fh (0: by
+ * path); lock held.  See tfs_setattr. */
+int tfs_meta_truncate(struct tfs_fs *fs, struct tfs_node *meta, tfs_fh_t fh, uint64_t size);
+
+/* Remembers def as a column t just deleted (see struct table); lock held. */
+void tfs_table_gone_add(struct table *t, const struct tfs_coldef *def);
+
+/* Forgets the deleted column name, or all of them (name NULL); lock held. */
+void tfs_table_gone_del(struct table *t, const char *name);
 
 /* Frees every open handle (at teardown). */
 void tfs_handles_free(struct tfs_fs *fs);

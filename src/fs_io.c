@@ -25,7 +25,13 @@ struct tfs_handle {
 	size_t snaplen;
 	char *doc; /* META: document being written */
 	size_t doclen, doccap;
-	int doc_error; /* META: refusal that holds until close (too long) */
+	uint64_t written; /* META: bytes written since open or truncation to 0 */
+	/* META: the refusal of a document written through this handle.  It
+	 * holds for every later write and close on the handle: the rest of a
+	 * document cut into several writes, or a buffered writer sending its
+	 * last chunk again at close, must not read as a new document (and
+	 * overwrite the reason).  Cleared by truncation to 0. */
+	int doc_error;
 	unsigned busy; /* reads whose reply still points into it; fs lock */
 	bool released; /* the kernel released it: freed once not busy; fs lock */
 	bool writer;
@@ -372,13 +378,13 @@ static int apply_pending(struct tfs_fs *fs, struct tfs_handle *h)
 
 static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, size_t size)
 {
+	int rc;
+
 	if (!h->writer)
 		return -EBADF;
 	if (h->doc_error)
 		return h->doc_error;
 	if (size > TFS_DOC_MAX - h->doclen) {
-		/* The kernel may split one write(2): the rest of the document
-		 * must not start a new one. */
 		h->doclen = 0;
 		h->doc_error = -EFBIG;
 		return -EFBIG;
@@ -395,6 +401,7 @@ static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, 
 	}
 	memcpy(h->doc + h->doclen, buf, size);
 	h->doclen += size;
+	h->written += size;
 	switch (tfs_json_state(h->doc, h->doclen)) {
 	case TFS_JSON_INCOMPLETE:
 		return 0; /* more to come, or applied at close */
@@ -402,7 +409,10 @@ static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, 
 	case TFS_JSON_INVALID:
 		break;
 	}
-	return apply_pending(fs, h);
+	rc = apply_pending(fs, h);
+	if (rc < 0)
+		h->doc_error = rc;
+	return rc;
 }
 
 int tfs_write(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, const void *buf,
@@ -442,12 +452,11 @@ int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 
 	if (rc < 0)
 		return rc;
-	if (h->node->kind == TFS_N_META && h->doc_error) {
-		rc = h->doc_error;
-		h->doc_error = 0;
-		return rc;
-	}
-	if (h->node->kind != TFS_N_META || !h->doclen)
+	if (h->node->kind != TFS_N_META)
+		return 0;
+	if (h->doc_error)
+		return h->doc_error;
+	if (!h->doclen)
 		return 0;
 	while (i < h->doclen && strchr(" \t\r\n", h->doc[i]))
 		i++;
@@ -455,7 +464,39 @@ int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 		h->doclen = 0;
 		return 0;
 	}
-	return apply_pending(fs, h);
+	rc = apply_pending(fs, h);
+	if (rc < 0)
+		h->doc_error = rc;
+	return rc;
+}
+
+int tfs_meta_truncate(struct tfs_fs *fs, struct tfs_node *meta, tfs_fh_t fh, uint64_t size)
+{
+	struct tfs_handle *h = NULL;
+	int rc;
+
+	if (fh) {
+		rc = handle_get(fs, meta->ino, fh, &h);
+		if (rc < 0)
+			return rc;
+	}
+	if (size == 0) {
+		/* Editors truncate before writing the file again: what they
+		 * write next is a new document. */
+		if (h && h->writer) {
+			h->doclen = 0;
+			h->written = 0;
+			h->doc_error = 0;
+		}
+		return 0;
+	}
+	/* After the document, a writer may cut the file to what it wrote
+	 * (Python's truncate(), rsync --inplace): the document stands. */
+	if ((h && size == h->written) || size == meta->table->meta_len)
+		return 0;
+	tfs_log(TFS_LOG_INFO, "truncate of %s/meta.json to %llu bytes refused: it is generated",
+		meta->table->name, (unsigned long long)size);
+	return -EPERM;
 }
 
 static void handle_free(void *p)
@@ -603,6 +644,12 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 			fs->ncolumns++;
 		}
 	}
+	if (plan->rows != t->rows)
+		tfs_table_gone_del(t, NULL);
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action == TFS_CREATE)
+			tfs_table_gone_del(t, doc->cols[plan->items[i].doc].name);
+	t->meta_unlinked = false;
 	t->rows = plan->rows;
 	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = now;
@@ -632,20 +679,19 @@ out_free:
 	return rc;
 }
 
-int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
-	      const struct tfs_cred *cred)
+/* Applies doc, parsed with result rc (the reason in why); frees it. */
+static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int rc, char *why,
+		     size_t whylen, const struct tfs_cred *cred)
 {
 	struct tfs_node *node;
 	struct table *t;
 	const struct tfs_coldef **cur = NULL;
-	char why[TFS_WHY_MAX];
 	struct tfs_notes notes = {0};
 	struct tfs_plan plan = {0};
-	struct tfs_doc doc;
+	struct tfs_doc doc = *docp;
 	uint64_t laundered = 0;
-	int rc, attempt;
+	int attempt;
 
-	rc = tfs_doc_parse(text, len, &doc, why, sizeof(why));
 	pthread_mutex_lock(&fs->lock);
 	node = tfs_node_find(fs, dir);
 	if (!node || node->kind != TFS_N_TABLE) {
@@ -664,13 +710,13 @@ int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
 		cur = malloc((t->ncols + 1) * sizeof(*cur));
 		if (!cur) {
 			rc = -ENOMEM;
-			snprintf(why, sizeof(why), "out of memory");
+			snprintf(why, whylen, "out of memory");
 			goto out_error;
 		}
 		for (size_t i = 0; i < t->ncols; i++)
 			cur[i] = &t->cols[i]->def;
 		rc = tfs_plan_make(cur, t->ncols, t->rows, &doc, fs->mem_used, fs->cfg.mem_limit,
-				   &plan, why, sizeof(why));
+				   &plan, why, whylen);
 		if (rc < 0)
 			goto out_error;
 		if (!plan.changes)
@@ -692,7 +738,7 @@ int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
 	}
 	rc = execute(fs, t, &doc, &plan, cred, &notes);
 	if (rc < 0) {
-		snprintf(why, sizeof(why), "cannot allocate shared memory: %s", strerror(-rc));
+		snprintf(why, whylen, "cannot allocate shared memory: %s", strerror(-rc));
 		goto out_error;
 	}
 	goto out_unlock;
@@ -705,5 +751,105 @@ out_unlock:
 	tfs_plan_free(&plan);
 	tfs_doc_free(&doc);
 	free(cur);
+	return rc;
+}
+
+int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
+	      const struct tfs_cred *cred)
+{
+	char why[TFS_WHY_MAX];
+	struct tfs_doc doc;
+	int rc = tfs_doc_parse(text, len, &doc, why, sizeof(why));
+
+	return apply_doc(fs, dir, &doc, rc, why, sizeof(why), cred);
+}
+
+/* Makes the deleted column name of table dir again, zero-filled. */
+static int recreate_column(struct tfs_fs *fs, tfs_ino_t dir, const char *name,
+			   const struct tfs_cred *cred)
+{
+	char why[TFS_WHY_MAX];
+	struct tfs_doc doc = {.ncols = 1};
+	struct tfs_node *d;
+	struct table *t;
+
+	doc.cols = calloc(1, sizeof(*doc.cols));
+	if (!doc.cols)
+		return -ENOMEM;
+	pthread_mutex_lock(&fs->lock);
+	d = tfs_node_find(fs, dir);
+	t = d && d->kind == TFS_N_TABLE ? d->table : NULL;
+	for (size_t i = 0; t && i < t->ngone; i++)
+		if (strcmp(t->gone[i].name, name) == 0) {
+			doc.cols[0] = t->gone[i];
+			break;
+		}
+	pthread_mutex_unlock(&fs->lock);
+	if (!doc.cols[0].name[0]) {
+		free(doc.cols);
+		return -EPERM;
+	}
+	/* Without rows: the row count stays whatever it is by now. */
+	return apply_doc(fs, dir, &doc, 0, why, sizeof(why), cred);
+}
+
+int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
+	       const struct tfs_cred *cred, tfs_fh_t *fh, enum tfs_node_kind *kind,
+	       struct tfs_attr *attr)
+{
+	struct tfs_handle *h;
+	struct tfs_node *d, *node = NULL;
+	struct table *t;
+	ssize_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	d = tfs_node_find(fs, dir);
+	if (!d) {
+		rc = -ESTALE;
+	} else if (d->kind != TFS_N_TABLE) {
+		rc = -EPERM; /* tables are made by mkdir, .status is there */
+	} else if ((t = d->table)->removed) {
+		rc = -ENOENT;
+	} else if (strcmp(name, TFS_META_NAME) == 0) {
+		if (t->meta_unlinked) {
+			t->meta_unlinked = false;
+			node = &t->meta;
+		} else {
+			rc = -EEXIST;
+		}
+	} else if (tfs_column_find(t, name) >= 0) {
+		rc = -EEXIST;
+	} else {
+		rc = 1; /* a deleted column, or nothing */
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (rc == 1) {
+		rc = recreate_column(fs, dir, name, cred);
+		if (rc == -EPERM)
+			tfs_log(TFS_LOG_INFO, "creating '%s' in a table refused: columns are "
+					      "made by writing meta.json", name);
+		if (rc < 0)
+			return rc;
+		pthread_mutex_lock(&fs->lock);
+		d = tfs_node_find(fs, dir);
+		if (!d || (t = d->table)->removed || (i = tfs_column_find(t, name)) < 0)
+			rc = -ENOENT; /* deleted again meanwhile */
+		else
+			node = t->cols[i]->cur;
+		pthread_mutex_unlock(&fs->lock);
+	}
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&fs->lock);
+	rc = handle_new(fs, node, fs->epoch << 40 | ++fs->next_fh, (flags & O_ACCMODE) != O_RDONLY,
+			cred, &h);
+	if (rc == 0) {
+		node->nlookup++;
+		*fh = h->id;
+		*kind = node->kind;
+		tfs_fill_attr(fs, node, attr);
+	}
+	pthread_mutex_unlock(&fs->lock);
 	return rc;
 }

@@ -112,6 +112,32 @@ int tfs_rmdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 	return rc;
 }
 
+void tfs_table_gone_add(struct table *t, const struct tfs_coldef *def)
+{
+	struct tfs_coldef *v;
+
+	tfs_table_gone_del(t, def->name);
+	v = realloc(t->gone, (t->ngone + 1) * sizeof(*v));
+	if (!v)
+		return; /* then it cannot be made again by name: no harm */
+	t->gone = v;
+	t->gone[t->ngone++] = *def;
+}
+
+void tfs_table_gone_del(struct table *t, const char *name)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->ngone; i++)
+		if (name && strcmp(t->gone[i].name, name) != 0)
+			t->gone[j++] = t->gone[i];
+	t->ngone = j;
+	if (!j) {
+		free(t->gone);
+		t->gone = NULL;
+	}
+}
+
 /* Removes column i of t; lock held. */
 static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct tfs_notes *notes)
 {
@@ -155,15 +181,24 @@ int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 	if (t->removed) {
 		rc = -ENOENT;
 	} else if (strcmp(name, TFS_META_NAME) == 0) {
-		/* Generated, it cannot go; but rm -r of a table must work, and
-		 * readdir lists it after the columns for that. */
-		rc = t->ncols ? -EPERM : 0;
+		/* The schema of a table with columns cannot go.  Without
+		 * columns there is nothing to lose: rm -r (which readdir's
+		 * order makes remove the columns first) and tools that replace
+		 * the file (tar, cp) may unlink it, and it is gone until the
+		 * table is, or until it is created again. */
+		if (t->meta_unlinked)
+			rc = -ENOENT;
+		else if (t->ncols)
+			rc = -EPERM;
+		else
+			t->meta_unlinked = true;
 	} else if (strchr(name, '.')) {
 		struct tfs_node *view;
 		rc = tfs_view_lookup(fs, t, name, &view) == 0 ? -EPERM : -ENOENT;
 	} else if ((i = tfs_column_find(t, name)) < 0) {
 		rc = -ENOENT;
 	} else {
+		tfs_table_gone_add(t, &t->cols[i]->def);
 		column_remove(fs, t, (size_t)i, &notes);
 	}
 out:
@@ -334,7 +369,8 @@ int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size
 		 * the columns before it tries meta.json. */
 		for (size_t i = 0; i < t->ncols; i++)
 			add_dirent(&c, t->cols[i]->def.name, t->cols[i]->cur->ino, S_IFREG);
-		add_dirent(&c, TFS_META_NAME, t->meta.ino, S_IFREG);
+		if (!t->meta_unlinked)
+			add_dirent(&c, TFS_META_NAME, t->meta.ino, S_IFREG);
 	}
 	*ents = c.v;
 	*n = c.n;

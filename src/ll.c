@@ -178,8 +178,7 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_s
 	struct stat out;
 	int rc;
 
-	(void)fi;
-	rc = tfs_setattr(ll->fs, ino, &sa, &a);
+	rc = tfs_setattr(ll->fs, ino, fi ? fi->fh : 0, &sa, &a);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -236,11 +235,34 @@ static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	fuse_reply_err(req, EPERM);
 }
 
+/* Creating a file by name brings back what a copying tool just unlinked
+ * (see tfs_create); nothing else. */
 static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	(void)parent, (void)name, (void)mode, (void)fi;
-	fuse_reply_err(req, EPERM);
+	struct ll *ll = ll_of(req);
+	struct tfs_cred cred = cred_of(req);
+	struct fuse_entry_param e;
+	enum tfs_node_kind kind;
+	struct tfs_attr a;
+	tfs_fh_t fh;
+	int rc = tfs_create(ll->fs, parent, name, fi->flags, &cred, &fh, &kind, &a);
+
+	(void)mode; /* a column takes its table's mode, as one made by meta.json */
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = fh;
+	datapath_open(ll->dp, ll->fs, kind, fi);
+	fill_entry(ll, &a, &e);
+	rc = fuse_reply_create(req, &e, fi);
+	datapath_open_done(ll->dp);
+	if (rc != 0) {
+		/* Interrupted: no release and no forget will come. */
+		tfs_release(ll->fs, a.ino, fh);
+		tfs_forget(ll->fs, a.ino, 1);
+	}
 }
 
 static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)

@@ -451,7 +451,8 @@ class Runner:
             got = "OK"
         except OSError as e:
             got = errname(e.errno)
-        want = "OK"
+        # A refusal holds for the open file: close(2) returns it again.
+        want = failed or "OK"
         if failed is None and pending.strip(WS):
             want, ch_changed = self.apply(t, pending)
             changed |= want == "OK" and ch_changed

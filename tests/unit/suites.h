@@ -11,5 +11,6 @@ Suite *meta_suite(void);
 Suite *plan_suite(void);
 Suite *store_suite(void);
 Suite *arrow_suite(void);
+Suite *fs_suite(void);
 
 #endif
