@@ -85,6 +85,7 @@ static _Thread_local int armed_backing_id;
 static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct pt_in_header *h = buf;
+	bool replayed = false;
 	ssize_t n;
 
 	(void)userdata;
@@ -92,6 +93,7 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 		memcpy(buf, replay, replay_len);
 		h->unique = PT_REPLAY_UNIQUE;
 		n = (ssize_t)replay_len;
+		replayed = true;
 	} else {
 		n = read(fd, buf, len);
 	}
@@ -99,7 +101,8 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 	current_resent = n >= (ssize_t)sizeof(*h) && (h->unique & PT_UNIQUE_RESEND) &&
 			 h->unique != PT_REPLAY_UNIQUE;
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) && h->opcode == PT_FUSE_INIT) {
-		if ((size_t)n <= sizeof(init_request)) {
+		/* Only the kernel's own: the supervisor keeps it already. */
+		if (!replayed && (size_t)n <= sizeof(init_request)) {
 			memcpy(init_request, buf, (size_t)n);
 			init_request_len = (size_t)n;
 		}

@@ -28,7 +28,8 @@
 int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx,
 		    const void *replay_init, size_t replay_init_len);
 
-/* The INIT request received from the kernel, or NULL before it came. */
+/* The INIT request received from the kernel, or NULL before it came (and
+ * in a serving process that took over: it replayed one kept already). */
 const void *pt_shim_init_request(size_t *len);
 
 /* True while this thread handles a request the kernel sent again after a
