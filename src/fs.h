@@ -140,6 +140,12 @@ void tfs_foreach_restored(struct tfs_fs *fs, void (*fn)(void *ctx, tfs_ino_t ino
 /* The kernel has no reference to restored node ino: it may go. */
 void tfs_forget_unknown(struct tfs_fs *fs, tfs_ino_t ino);
 
+/* Has the kernel drop every name it may cache: each table's, and each
+ * table's meta.json and columns' (through the inval_entry hook, lock not
+ * held).  After a takeover, on kernels that cannot drop them all at once
+ * (before FUSE_NOTIFY_INC_EPOCH). */
+void tfs_invalidate_names(struct tfs_fs *fs);
+
 /* Every call that names a node by number fails with -ESTALE when no such
  * node exists (any more). */
 

@@ -56,8 +56,10 @@ _Static_assert(offsetof(struct pt_init_out, flags2) == 32, "fuse_init_out.flags2
 _Static_assert(offsetof(struct pt_init_out, max_stack_depth) == 36, "max_stack_depth");
 _Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
 
-/* struct fuse_out_header.error of a FUSE_NOTIFY_RESEND notification. */
+/* struct fuse_out_header.error of FUSE_NOTIFY_RESEND and
+ * FUSE_NOTIFY_INC_EPOCH (protocol 7.44, Linux 6.16) notifications. */
 #define PT_NOTIFY_RESEND 7
+#define PT_NOTIFY_INC_EPOCH 8
 /* The unique of a replayed INIT: the kernel's are even, never all ones. */
 #define PT_REPLAY_UNIQUE UINT64_MAX
 
@@ -210,6 +212,13 @@ int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void
 	if (fuse_session_custom_io(se, &io, fuse_session_fd(se)) != 0)
 		return -EINVAL;
 	return 0;
+}
+
+int pt_drop_all_names(int fd)
+{
+	struct pt_out_header h = {sizeof(h), PT_NOTIFY_INC_EPOCH, 0};
+
+	return write(fd, &h, sizeof(h)) < 0 ? -errno : 0;
 }
 
 const void *pt_shim_init_request(size_t *len)
