@@ -157,7 +157,8 @@ void datapath_init(struct datapath *dp, struct fuse_conn_info *conn)
 	size_t len;
 	const void *init = pt_shim_init_request(&len);
 
-	/* Kept so that a serving process taking over can replay it. */
+	/* Kept so that a serving process taking over can replay it.  Sent
+	 * by the first serving process only, before it serves any request. */
 	if (init)
 		supervise_put(SUPERVISE_REC_FUSE_INIT, 0, init, len, -1);
 	conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;

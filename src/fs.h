@@ -52,13 +52,16 @@ struct tfs_hooks {
 	void (*persist_put)(void *ctx, uint32_t kind, uint64_t key, const void *blob, size_t len,
 			    int fd);
 	void (*persist_drop)(void *ctx, uint32_t kind, uint64_t key);
+	/* Whether a crash of the serving process would lose nothing (the
+	 * supervisor takes every change), and if not, why; for .status. */
+	bool (*crash_protection)(void *ctx, const char **why);
 };
 
 /* Kinds of persisted records, in the order they must be restored. */
 enum tfs_record_kind { TFS_REC_ROOT = 1, TFS_REC_VERSION = 2, TFS_REC_TABLE = 3 };
 
 struct tfs_config {
-	uint64_t epoch; /* 0 for the first serving process, then 1, 2, ... */
+	uint64_t epoch; /* 0 for the first serving process, then 1, 2, ...: restarts */
 	uint64_t mem_limit; /* bytes */
 	uid_t root_uid; /* owner of the mount root */
 	gid_t root_gid;
@@ -136,6 +139,12 @@ void tfs_foreach_restored(struct tfs_fs *fs, void (*fn)(void *ctx, tfs_ino_t ino
 
 /* The kernel has no reference to restored node ino: it may go. */
 void tfs_forget_unknown(struct tfs_fs *fs, tfs_ino_t ino);
+
+/* Has the kernel drop every name it may cache: each table's, and each
+ * table's meta.json and columns' (through the inval_entry hook, lock not
+ * held).  After a takeover, on kernels that cannot drop them all at once
+ * (before FUSE_NOTIFY_INC_EPOCH). */
+void tfs_invalidate_names(struct tfs_fs *fs);
 
 /* Every call that names a node by number fails with -ESTALE when no such
  * node exists (any more). */

@@ -136,6 +136,14 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
 	}
 	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
+	/* Restarts of the serving process, and whether the next would lose
+	 * nothing: with protection lost, a crash ends the mount. */
+	const char *unprotected = "no supervisor";
+	bool prot = fs->cfg.hooks.crash_protection &&
+		    fs->cfg.hooks.crash_protection(fs->cfg.hooks.ctx, &unprotected);
+	cJSON_AddBoolToObject(root, "crash_protection", prot);
+	cJSON_AddStringToObject(root, "crash_protection_reason", prot ? "" : unprotected);
+	cJSON_AddNumberToObject(root, "restarts", (double)fs->cfg.epoch);
 	/* Column reads and writes the daemon served itself: under
 	 * passthrough the kernel serves them all and these stay 0. */
 	cJSON *io = cJSON_AddObjectToObject(root, "served_io");

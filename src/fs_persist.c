@@ -300,3 +300,20 @@ void tfs_forget_unknown(struct tfs_fs *fs, tfs_ino_t ino)
 	}
 	pthread_mutex_unlock(&fs->lock);
 }
+
+void tfs_invalidate_names(struct tfs_fs *fs)
+{
+	struct tfs_notes notes = {0};
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct table *t = fs->all_tables; t; t = t->tnext) {
+		if (t->removed)
+			continue;
+		tfs_notes_add(&notes, NULL, &fs->root, t->name);
+		tfs_notes_add(&notes, NULL, &t->dir, TFS_META_NAME);
+		for (size_t i = 0; i < t->ncols; i++)
+			tfs_notes_add(&notes, NULL, &t->dir, t->cols[i]->def.name);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	tfs_notes_flush(fs, &notes, true);
+}

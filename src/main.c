@@ -163,6 +163,12 @@ static void persist_drop(void *ctx, uint32_t kind, uint64_t key)
 	supervise_drop(kind, key);
 }
 
+static bool crash_protection(void *ctx, const char **why)
+{
+	(void)ctx;
+	return supervise_protected(why);
+}
+
 static void restore_one(void *ctx, uint32_t kind, uint64_t key, const void *blob, size_t len,
 			int fd)
 {
@@ -298,6 +304,7 @@ int main(int argc, char *argv[])
 	tfs_ll_hooks(&d.ll, &d.cfg.hooks);
 	d.cfg.hooks.persist_put = persist_put;
 	d.cfg.hooks.persist_drop = persist_drop;
+	d.cfg.hooks.crash_protection = crash_protection;
 	se = fuse_session_new(&args, &tfs_ll_ops, sizeof(tfs_ll_ops), &d.ll);
 	if (!se)
 		goto out_dp;

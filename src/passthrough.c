@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -56,8 +57,10 @@ _Static_assert(offsetof(struct pt_init_out, flags2) == 32, "fuse_init_out.flags2
 _Static_assert(offsetof(struct pt_init_out, max_stack_depth) == 36, "max_stack_depth");
 _Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
 
-/* struct fuse_out_header.error of a FUSE_NOTIFY_RESEND notification. */
+/* struct fuse_out_header.error of FUSE_NOTIFY_RESEND and
+ * FUSE_NOTIFY_INC_EPOCH (protocol 7.44, Linux 6.16) notifications. */
 #define PT_NOTIFY_RESEND 7
+#define PT_NOTIFY_INC_EPOCH 8
 /* The unique of a replayed INIT: the kernel's are even, never all ones. */
 #define PT_REPLAY_UNIQUE UINT64_MAX
 
@@ -71,6 +74,33 @@ static size_t init_request_len;
 static const unsigned char *replay;
 static size_t replay_len;
 static atomic_bool replay_pending;
+/* Closed during a takeover, from the start until the replayed INIT is
+ * answered and the kernel asked to resend: no other request is read
+ * meanwhile.  libfuse serves requests as soon as INIT begins, before the
+ * init handler ran, and answers EIO to those read before INIT; and the
+ * kernel resends every request read but not answered when asked, those
+ * of this process too, which would then be carried out twice at once. */
+static atomic_bool gate_closed;
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	atomic_store(&gate_closed, false);
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_wait(void)
+{
+	if (!atomic_load(&gate_closed))
+		return;
+	pthread_mutex_lock(&gate_lock);
+	while (atomic_load(&gate_closed))
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
 
 /* The kernel marks the requests it sends again (FUSE_NOTIFY_RESEND). */
 #define PT_UNIQUE_RESEND (UINT64_C(1) << 63)
@@ -85,21 +115,30 @@ static _Thread_local int armed_backing_id;
 static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct pt_in_header *h = buf;
+	bool replayed = false;
 	ssize_t n;
 
 	(void)userdata;
-	if (atomic_exchange(&replay_pending, false) && replay_len <= len) {
-		memcpy(buf, replay, replay_len);
-		h->unique = PT_REPLAY_UNIQUE;
-		n = (ssize_t)replay_len;
-	} else {
+	if (atomic_exchange(&replay_pending, false)) {
+		if (replay_len <= len) {
+			memcpy(buf, replay, replay_len);
+			h->unique = PT_REPLAY_UNIQUE;
+			n = (ssize_t)replay_len;
+			replayed = true;
+		} else {
+			gate_open(); /* no replay: the session fails at the next request */
+		}
+	}
+	if (!replayed) {
+		gate_wait();
 		n = read(fd, buf, len);
 	}
 	/* libfuse processes a request in the thread that read it. */
 	current_resent = n >= (ssize_t)sizeof(*h) && (h->unique & PT_UNIQUE_RESEND) &&
 			 h->unique != PT_REPLAY_UNIQUE;
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) && h->opcode == PT_FUSE_INIT) {
-		if ((size_t)n <= sizeof(init_request)) {
+		/* Only the kernel's own: the supervisor keeps it already. */
+		if (!replayed && (size_t)n <= sizeof(init_request)) {
 			memcpy(init_request, buf, (size_t)n);
 			init_request_len = (size_t)n;
 		}
@@ -143,6 +182,7 @@ static ssize_t send_or_swallow(int fd, struct iovec *iov, int count, bool settle
 		fuse_log(FUSE_LOG_WARNING, "tablefs: the kernel cannot resend requests (%s): "
 					   "any left by the previous process fail\n",
 			 strerror(errno));
+	gate_open();
 	return iov_len(iov, count);
 }
 
@@ -204,9 +244,17 @@ int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void
 	replay = replay_init;
 	replay_len = replay_init_len;
 	atomic_store(&replay_pending, replay_init != NULL);
+	atomic_store(&gate_closed, replay_init != NULL);
 	if (fuse_session_custom_io(se, &io, fuse_session_fd(se)) != 0)
 		return -EINVAL;
 	return 0;
+}
+
+int pt_drop_all_names(int fd)
+{
+	struct pt_out_header h = {sizeof(h), PT_NOTIFY_INC_EPOCH, 0};
+
+	return write(fd, &h, sizeof(h)) < 0 ? -errno : 0;
 }
 
 const void *pt_shim_init_request(size_t *len)

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <search.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +41,19 @@ struct record {
 
 static void *records; /* tsearch tree of struct record *, by (kind, key) */
 static int channel = -1; /* serving process: its end of the socket */
+/* Serving process: one message at a time on the channel, from its first
+ * byte to its answer.  The stream has no other framing: two threads
+ * interleaving their parts would make the supervisor read a blob as a
+ * header, and every record after it garbage. */
+static pthread_mutex_t channel_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Serving process: set once records can no longer be handed over (the
+ * supervisor is gone or the channel failed); never cleared. */
+static atomic_bool protection_lost;
+static char lost_reason[160]; /* written once, before protection_lost is set */
+static pthread_mutex_t lost_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Supervisor: the record stream of the serving process broke while it
+ * lived, so the records may miss its last changes. */
+static bool records_incomplete;
 static pid_t child;
 static volatile sig_atomic_t stop_signal;
 static int wake_pipe[2] = {-1, -1};
@@ -131,13 +146,26 @@ static bool serve_message(int sock)
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(m))
 		return false;
+	if ((m.op != OP_PUT && m.op != OP_DROP) || m.len > (UINT64_C(1) << 32)) {
+		/* Not a header: the stream lost its framing, and nothing read
+		 * from it can be trusted any more. */
+		tfs_log(TFS_LOG_ERR, "supervisor: the record stream is corrupt (op %u): "
+				     "crash protection is off until the serving process restarts",
+			m.op);
+		records_incomplete = true;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+				close(fd);
+			}
+		return false;
+	}
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
 	if (m.op == OP_DROP) {
 		record_remove(m.kind, m.key);
-	} else if (m.op == OP_PUT && m.len <= (UINT64_C(1) << 32) &&
-		   (r = malloc(sizeof(*r) + m.len))) {
+	} else if ((r = malloc(sizeof(*r) + m.len))) {
 		r->kind = m.kind;
 		r->key = m.key;
 		r->len = m.len;
@@ -152,6 +180,18 @@ static bool serve_message(int sock)
 			ack = 1;
 		}
 	} else {
+		/* Out of memory: the blob must still be read to keep the
+		 * stream in step. */
+		char sink[4096];
+		for (uint64_t left = m.len; left;) {
+			size_t k = left < sizeof(sink) ? (size_t)left : sizeof(sink);
+			if (!read_full(sock, sink, k)) {
+				if (fd >= 0)
+					close(fd);
+				return false;
+			}
+			left -= k;
+		}
 		ack = 1;
 	}
 	if (fd >= 0)
@@ -162,17 +202,33 @@ static bool serve_message(int sock)
 	return write_full(sock, &ack, 1);
 }
 
-void supervise_put(uint32_t kind, uint64_t key, const void *blob, size_t len, int fd)
+/* Crash protection is gone for good: say so once, loud, and cut the
+ * channel so that nothing more is half-sent on it. */
+static void lose_protection(const char *why)
+{
+	pthread_mutex_lock(&lost_lock);
+	if (!atomic_load(&protection_lost)) {
+		snprintf(lost_reason, sizeof(lost_reason), "%s", why);
+		atomic_store(&protection_lost, true);
+		shutdown(channel, SHUT_RDWR);
+		tfs_log(TFS_LOG_ERR, "crash protection lost: %s; changes from now on would not "
+				     "survive a crash of the serving process",
+			why);
+	}
+	pthread_mutex_unlock(&lost_lock);
+}
+
+/* Sends one whole message and reads its answer; channel_lock held.  0, or
+ * the errno of a failed channel (the message may then be cut anywhere). */
+static int exchange(const struct msg *m, const void *blob, int fd, char *ack)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct msg m = {OP_PUT, kind, key, len};
-	struct iovec iov = {&m, sizeof(m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov[2] = {{(void *)m, sizeof(*m)}, {(void *)blob, m->len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = m->len ? 2 : 1};
 	struct cmsghdr *c;
-	char ack;
+	size_t done;
+	ssize_t n;
 
-	if (channel < 0)
-		return;
 	if (fd >= 0) {
 		mh.msg_control = cbuf;
 		mh.msg_controllen = sizeof(cbuf);
@@ -182,23 +238,95 @@ void supervise_put(uint32_t kind, uint64_t key, const void *blob, size_t len, in
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
 	}
-	if (sendmsg(channel, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m) ||
-	    !write_full(channel, blob, len) || !read_full(channel, &ack, 1) || ack)
-		tfs_log(TFS_LOG_ERR, "record %u/%llu not handed to the supervisor: a restart "
-				     "would not see it",
-			kind, (unsigned long long)key);
+	do
+		n = sendmsg(channel, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	/* A signal may cut a send short: the rest follows (the fd went
+	 * with the first byte). */
+	done = (size_t)n;
+	if (done < sizeof(*m)) {
+		if (!write_full(channel, (const char *)m + done, sizeof(*m) - done))
+			return errno ? errno : EPIPE;
+		done = sizeof(*m);
+	}
+	done -= sizeof(*m);
+	if (!write_full(channel, (const char *)blob + done, m->len - done) ||
+	    !read_full(channel, ack, 1))
+		return errno ? errno : EPIPE;
+	return 0;
+}
+
+/* One message, whole, under the channel lock; the loss of the channel
+ * turns crash protection off. */
+static void send_message(const struct msg *m, const void *blob, int fd)
+{
+	char ack = 0;
+	int err = 0;
+
+	if (channel < 0 || atomic_load(&protection_lost))
+		return;
+	pthread_mutex_lock(&channel_lock);
+	if (!atomic_load(&protection_lost)) {
+		errno = 0;
+		err = exchange(m, blob, fd, &ack);
+	}
+	pthread_mutex_unlock(&channel_lock);
+	if (err) {
+		char why[160];
+		snprintf(why, sizeof(why), "the supervisor no longer takes records (%s)",
+			 err == EPIPE ? "channel closed" : strerror(err));
+		lose_protection(why);
+	} else if (ack) {
+		/* Kept back by the supervisor alone (out of memory): this
+		 * record only; the channel is still in step. */
+		tfs_log(TFS_LOG_ERR, "record %u/%llu not kept by the supervisor: a restart would "
+				     "not see it",
+			m->kind, (unsigned long long)m->key);
+	}
+}
+
+void supervise_put(uint32_t kind, uint64_t key, const void *blob, size_t len, int fd)
+{
+	struct msg m = {OP_PUT, kind, key, len};
+
+	send_message(&m, blob, fd);
 }
 
 void supervise_drop(uint32_t kind, uint64_t key)
 {
 	struct msg m = {OP_DROP, kind, key, 0};
-	char ack;
 
-	if (channel < 0)
-		return;
-	if (!write_full(channel, &m, sizeof(m)) || !read_full(channel, &ack, 1))
-		tfs_log(TFS_LOG_ERR, "supervisor did not take the drop of record %u/%llu", kind,
-			(unsigned long long)key);
+	send_message(&m, NULL, -1);
+}
+
+bool supervise_protected(const char **why)
+{
+	if (channel < 0) {
+		*why = "no supervisor";
+		return false;
+	}
+	if (atomic_load(&protection_lost)) {
+		*why = lost_reason;
+		return false;
+	}
+	*why = "";
+	return true;
+}
+
+/* Serving process: notices the supervisor's end at once, even when no
+ * change is being handed over, so that .status and the log say so. */
+static void *watch_supervisor(void *arg)
+{
+	struct pollfd p = {channel, POLLRDHUP, 0};
+
+	(void)arg;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
+		lose_protection("the supervisor is gone or closed the record channel");
+	return NULL;
 }
 
 struct walk {
@@ -289,6 +417,25 @@ static int install_signals(void)
 	return 0;
 }
 
+/* The watcher thread takes no signal: they are for libfuse's loop. */
+static void start_watcher(void)
+{
+	sigset_t all, old;
+	pthread_t t;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t, NULL, watch_supervisor, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		tfs_log(TFS_LOG_WARNING, "cannot watch the supervisor (%s): its loss would show "
+					 "only at the next change",
+			strerror(rc));
+	else
+		pthread_detach(t);
+}
+
 /* Serving process side of a fork: the channel, default signals, and a
  * higher OOM score than the supervisor's, then serve. */
 static void run_child(int sock, int (*serve)(void *ctx, unsigned epoch), void *ctx, unsigned epoch)
@@ -307,6 +454,7 @@ static void run_child(int sock, int (*serve)(void *ctx, unsigned epoch), void *c
 		fputs("500\n", f);
 		fclose(f);
 	}
+	start_watcher();
 	_exit(serve(ctx, epoch) == 0 ? 0 : 1);
 }
 
@@ -328,8 +476,12 @@ static int watch_child(int sock)
 		if (p[1].revents & POLLIN)
 			while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
 				;
-		if (open_channel && (p[0].revents & (POLLIN | POLLHUP)))
-			open_channel = serve_message(sock);
+		if (open_channel && (p[0].revents & (POLLIN | POLLHUP)) && !serve_message(sock)) {
+			/* The serving process must not wait for answers that
+			 * will never come: it sees the channel closed. */
+			shutdown(sock, SHUT_RDWR);
+			open_channel = false;
+		}
 	}
 }
 
@@ -381,5 +533,9 @@ int supervise(int (*serve)(void *ctx, unsigned epoch), void *ctx)
 				WTERMSIG(status));
 		else
 			tfs_log(TFS_LOG_WARNING, "serving process failed: restarting");
+		if (records_incomplete)
+			tfs_log(TFS_LOG_ERR, "the new serving process starts from records that may "
+					     "miss changes made after the record stream broke");
+		records_incomplete = false;
 	}
 }

@@ -11,6 +11,7 @@
 #ifndef TABLEFS_SUPERVISE_H
 #define TABLEFS_SUPERVISE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,13 @@ void supervise_put(uint32_t kind, uint64_t key, const void *blob, size_t len, in
 
 /* In a serving process: the supervisor forgets a record (closing its fd). */
 void supervise_drop(uint32_t kind, uint64_t key);
+
+/* In a serving process: true while every change reaches the supervisor.
+ * False, with *why, once the supervisor is gone or the record channel
+ * failed (logged once, when it happens): from then on a crash of this
+ * process loses the mount.  Records go one whole message at a time, from
+ * any thread. */
+bool supervise_protected(const char **why);
 
 /* In a serving process: calls fn for each record the supervisor held when
  * it was forked, by kind then key.  fd is the process's own descriptor. */

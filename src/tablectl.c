@@ -623,6 +623,23 @@ static int cmd_rm(char **args, int nargs, const struct opts *o)
 	return rc;
 }
 
+/* Whether a crash of the serving process would lose nothing, and how
+ * often it was restarted (absent from older daemons: nothing said). */
+static void print_protection(const cJSON *st)
+{
+	const cJSON *on = cJSON_GetObjectItemCaseSensitive(st, "crash_protection");
+	uint64_t n = json_num(st, "restarts");
+
+	if (!cJSON_IsBool(on))
+		return;
+	if (cJSON_IsTrue(on))
+		printf("crash protection: on");
+	else
+		printf("crash protection: OFF, %s: a crash of the serving process ends the mount",
+		       json_str(st, "crash_protection_reason", "reason unknown"));
+	printf(" (serving process restarted %" PRIu64 " time%s)\n", n, n == 1 ? "" : "s");
+}
+
 static int cmd_status(char **args, int nargs, const struct opts *o)
 {
 	const cJSON *mem;
@@ -650,6 +667,7 @@ static int cmd_status(char **args, int nargs, const struct opts *o)
 	if (*json_str(st, "data_path_reason", ""))
 		printf(" (%s)", json_str(st, "data_path_reason", ""));
 	putchar('\n');
+	print_protection(st);
 	if (json_num(st, "internal_errors"))
 		printf("internal errors: %" PRIu64 " (see the daemon's log)\n",
 		       json_num(st, "internal_errors"));
