@@ -151,14 +151,26 @@ void tfs_node_list_del(struct tfs_node **head, struct tfs_node *node)
 		node->vnext->vprev = node->vprev;
 }
 
-static void free_version(struct tfs_fs *fs, struct tfs_node *v)
+/* Lets go of a version's memory and of its record with the supervisor:
+ * nobody can reach its bytes any more; lock held. */
+static void version_hollow(struct tfs_fs *fs, struct tfs_node *v)
 {
+	if (v->hollow)
+		return;
 	if (v->backing_id > 0 && fs->cfg.hooks.version_gone)
 		fs->cfg.hooks.version_gone(fs->cfg.hooks.ctx, v->backing_id);
+	v->backing_id = 0;
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
-	tfs_node_unmap(fs, v);
+	v->charge = 0;
 	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
+	v->hollow = true;
+}
+
+static void free_version(struct tfs_fs *fs, struct tfs_node *v)
+{
+	version_hollow(fs, v);
+	tfs_node_unmap(fs, v);
 	tfs_node_list_del(&fs->versions, v);
 	free(v);
 }
@@ -186,8 +198,22 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 {
 	struct table *t;
 
-	if (node->nlookup || node->nopen)
+	if (node->nopen)
 		return;
+	if (node->nlookup) {
+		/* Only the kernel still knows it, and a retired node can no
+		 * longer be opened: its memory goes now, not at the forget,
+		 * which comes whenever the kernel drops its cached entry.  A
+		 * node taken over from an earlier serving process may have
+		 * open files that have not shown up yet: it waits. */
+		if (node->nlookup == TFS_NLOOKUP_UNKNOWN)
+			return;
+		if (node->kind == TFS_N_COLUMN && !node->col)
+			version_hollow(fs, node);
+		else if ((node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) && !node->linked)
+			tfs_view_hollow(fs, node);
+		return;
+	}
 	switch (node->kind) {
 	case TFS_N_COLUMN:
 		if (!node->col)
@@ -244,6 +270,23 @@ void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
 {
 	fs->mem_used += v->charge;
 	tfs_node_list_add(&fs->versions, v);
+}
+
+bool tfs_version_held(const struct tfs_node *v)
+{
+	const struct tfs_node *arrow = v->owner ? v->owner->arrow : NULL;
+	uint64_t n = v->nopen;
+
+	if (v->nlookup == TFS_NLOOKUP_UNKNOWN)
+		return true;
+	/* The current views are retired with the version; without open
+	 * handles they let go of it then. */
+	if (v->npy && !v->npy->nopen && n)
+		n--;
+	for (size_t i = 0; arrow && !arrow->nopen && i < arrow->npins && n; i++)
+		if (arrow->pins[i] == v)
+			n--;
+	return n > 0;
 }
 
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)

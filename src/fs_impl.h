@@ -64,6 +64,12 @@ struct tfs_node {
 	size_t hdrlen;
 	struct tfs_arrow_layout *layout; /* ARROW */
 	struct tfs_node *vprev, *vnext; /* all versions, or all views, for teardown; lock */
+	/* A retired version or view that only the kernel's lookup count still
+	 * holds: its memory (a version's bytes, a view's pins) is let go at
+	 * once, so that it counts against the limit no longer than someone
+	 * can use it; the node stays, with its size, until the kernel
+	 * forgets it, and refuses to be opened (ESTALE).  lock */
+	bool hollow;
 };
 
 struct column {
@@ -155,6 +161,11 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 /* Unlinks the current version of col from the catalog (replaced or deleted). */
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v);
 
+/* True when the current version v would stay allocated once replaced: an
+ * open handle, a mapping or a view someone has open holds it (views nobody
+ * has open let go of what they show when retired); lock held. */
+bool tfs_version_held(const struct tfs_node *v);
+
 /* Adds a notification: of an inode (node, dir NULL) or of the entry name
  * in dir (node NULL); pins what it names.  Lock held. */
 int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_node *dir,
@@ -177,6 +188,10 @@ void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view);
 
 /* Frees an unlinked, unreferenced view and unpins what it showed; lock held. */
 void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view);
+
+/* Unpins what an unlinked view without open handles showed, keeping the
+ * node (hollow) for the kernel's lookup count; lock held. */
+void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view);
 
 /* Size of a view in bytes. */
 uint64_t tfs_view_size(const struct tfs_node *view);

@@ -226,7 +226,9 @@ int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred 
 
 	pthread_mutex_lock(&fs->lock);
 	node = tfs_node_find(fs, ino);
-	if (!node) {
+	if (!node || node->hollow) {
+		/* A replaced version or view: the kernel looks the name up
+		 * again and opens what it names now. */
 		rc = -ESTALE;
 	} else if (node->kind == TFS_N_COLUMN && (flags & O_TRUNC)) {
 		/* Truncating would change rows * itemsize behind the schema:
@@ -262,7 +264,7 @@ static int handle_get(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, struct tfs_
 	if (fh >> 40 == fs->epoch)
 		return -EBADF;
 	node = tfs_node_find(fs, ino);
-	if (!node)
+	if (!node || node->hollow)
 		return -ESTALE;
 	cred.uid = node->kind == TFS_N_META ? node->table->dir.uid : node->uid;
 	cred.gid = node->kind == TFS_N_META ? node->table->dir.gid : node->gid;
@@ -638,6 +640,7 @@ int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
 	struct tfs_node *node;
 	struct table *t;
 	const struct tfs_coldef **cur = NULL;
+	bool *held = NULL;
 	char why[TFS_WHY_MAX];
 	struct tfs_notes notes = {0};
 	struct tfs_plan plan = {0};
@@ -661,16 +664,20 @@ int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
 			goto out_unlock;
 		}
 		free(cur);
+		free(held);
 		cur = malloc((t->ncols + 1) * sizeof(*cur));
-		if (!cur) {
+		held = malloc((t->ncols + 1) * sizeof(*held));
+		if (!cur || !held) {
 			rc = -ENOMEM;
 			snprintf(why, sizeof(why), "out of memory");
 			goto out_error;
 		}
-		for (size_t i = 0; i < t->ncols; i++)
+		for (size_t i = 0; i < t->ncols; i++) {
 			cur[i] = &t->cols[i]->def;
-		rc = tfs_plan_make(cur, t->ncols, t->rows, &doc, fs->mem_used, fs->cfg.mem_limit,
-				   &plan, why, sizeof(why));
+			held[i] = tfs_version_held(t->cols[i]->cur);
+		}
+		rc = tfs_plan_make(cur, held, t->ncols, t->rows, &doc, fs->mem_used,
+				   fs->cfg.mem_limit, &plan, why, sizeof(why));
 		if (rc < 0)
 			goto out_error;
 		if (!plan.changes)
@@ -705,5 +712,6 @@ out_unlock:
 	tfs_plan_free(&plan);
 	tfs_doc_free(&doc);
 	free(cur);
+	free(held);
 	return rc;
 }

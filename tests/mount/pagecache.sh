@@ -7,7 +7,7 @@ TABLEFS_EXTRA_OPTS=--no-passthrough
 export TABLEFS_EXTRA_OPTS top_srcdir
 rc=0
 skipped=0
-for t in basic errors resize clients; do
+for t in basic errors resize clients limits; do
 	echo "#### $t.sh with --no-passthrough"
 	sh "$top_srcdir/tests/mount/$t.sh"
 	st=$?
@@ -17,5 +17,5 @@ for t in basic errors resize clients; do
 	*) rc=1 ;;
 	esac
 done
-[ "$rc" = 0 ] && [ "$skipped" = 4 ] && exit 77
+[ "$rc" = 0 ] && [ "$skipped" = 5 ] && exit 77
 exit "$rc"
