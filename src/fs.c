@@ -162,6 +162,7 @@ static void version_hollow(struct tfs_fs *fs, struct tfs_node *v)
 	v->backing_id = 0;
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
+	fs->nversions--;
 	v->charge = 0;
 	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
 	v->hollow = true;
@@ -269,6 +270,7 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
 {
 	fs->mem_used += v->charge;
+	fs->nversions++;
 	tfs_node_list_add(&fs->versions, v);
 }
 
@@ -614,5 +616,7 @@ void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st)
 	st->used = fs->mem_used;
 	st->tables = fs->ntables;
 	st->columns = fs->ncolumns;
+	st->max_versions = fs->cfg.max_versions;
+	st->versions = fs->nversions;
 	pthread_mutex_unlock(&fs->lock);
 }

@@ -103,6 +103,7 @@ struct tfs_fs {
 	uint64_t ntables; /* lock */
 	uint64_t ncolumns; /* current columns of all tables; lock */
 	uint64_t mem_used; /* charge of all live versions; lock */
+	uint64_t nversions; /* versions holding memory (a memfd each); lock */
 	uint64_t next_ino; /* lock */
 	struct tfs_node *versions; /* every live column version; lock */
 	struct tfs_node *views; /* every live view; lock */

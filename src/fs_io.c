@@ -129,6 +129,16 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 		cJSON_AddNumberToObject(mem, "limit", (double)fs->cfg.mem_limit);
 		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
 	}
+	/* Each column version is an open memfd: the open file limit is the
+	 * number of column files the tables may have. */
+	cJSON *cols = cJSON_AddObjectToObject(root, "column_files");
+	if (cols) {
+		if (fs->cfg.max_versions)
+			cJSON_AddNumberToObject(cols, "limit", (double)fs->cfg.max_versions);
+		else
+			cJSON_AddNullToObject(cols, "limit");
+		cJSON_AddNumberToObject(cols, "used", (double)fs->nversions);
+	}
 	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
 	/* Column reads and writes the daemon served itself: under
 	 * passthrough the kernel serves them all and these stay 0. */
@@ -533,6 +543,28 @@ static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct 
 	return n;
 }
 
+/* Refuses a plan that needs more column versions, each an open memfd,
+ * than the daemon may hold; lock held.  0 or -ENOSPC with the reason. */
+static int check_versions(struct tfs_fs *fs, const struct tfs_plan *plan, char *why,
+			  size_t whylen)
+{
+	uint64_t max = fs->cfg.max_versions, need = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action != TFS_KEEP)
+			need++;
+	if (!max || (fs->nversions <= max && need <= max - fs->nversions))
+		return 0;
+	snprintf(why, whylen,
+		 "needs %llu more column files, %llu left: the daemon holds one open file per "
+		 "column (and per replaced version still open), at most %llu (its open file "
+		 "limit, RLIMIT_NOFILE, less a reserve)",
+		 (unsigned long long)need,
+		 (unsigned long long)(fs->nversions < max ? max - fs->nversions : 0),
+		 (unsigned long long)max);
+	return -ENOSPC;
+}
+
 /* Carries out a plan; lock held.  All memory is allocated before anything
  * changes, so a failure leaves the table as it was. */
 static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc,
@@ -682,6 +714,9 @@ int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
 			goto out_error;
 		if (!plan.changes)
 			goto out_unlock;
+		rc = check_versions(fs, &plan, why, sizeof(why));
+		if (rc < 0)
+			goto out_error;
 		/* Pages written through page-cache mappings may not have
 		 * reached the daemon yet: have the kernel write them back
 		 * (without our lock, it needs other requests served) before

@@ -118,17 +118,31 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-/* Every column version holds a memfd: allow as many as the hard limit. */
-static void raise_fd_limit(void)
+/* Open files the daemon needs besides column versions: standard streams,
+ * /dev/fuse, the supervisor's socket, the log, and a column's memfd
+ * being made or handed over. */
+#define FD_RESERVE 64
+
+/* Every column version holds a memfd: allow as many as the hard limit.
+ * Returns how many column versions that allows (0: no limit). */
+static uint64_t raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
 			tfs_log(TFS_LOG_WARNING, "cannot raise the open file limit: %s",
 				strerror(errno));
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : rl.rlim_cur / 2;
 }
 
 /* Undoes mountinfo's octal escapes (\040 for a space) in place. */
@@ -363,7 +377,7 @@ int main(int argc, char *argv[])
 		goto out_args;
 	d.cfg.root_uid = getuid();
 	d.cfg.root_gid = getgid();
-	raise_fd_limit();
+	d.cfg.max_versions = raise_fd_limit();
 
 	/* The kernel checks permissions from the modes and owners we keep:
 	 * with allow_other, every user's access is enforced. */

@@ -132,4 +132,36 @@ check "used is the new version alone" wait_for 10 "" used_is 528384
 check "p/x keeps its data" tfs verify "$MNT/p" x 7 524288
 check "rm -r p" rm -r "$MNT/p"
 
+section "column files: the open file limit, raised to its hard limit"
+# Each column version is an open memfd of the daemon.  Started with a soft
+# limit of 100 and a hard one of 300, it raises the soft one to 300 and
+# keeps 64 for itself: 236 column files.
+TABLEFS_WRAPPER="prlimit --nofile=100:300" start_daemon
+status_field() { py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$MNT/.status" "$1"; }
+check_eq ".status column_files.limit" 236 "$(status_field 'd["column_files"]["limit"]')"
+check_eq ".status column_files.used" 0 "$(status_field 'd["column_files"]["used"]')"
+cols_doc() { py -c '
+import json, sys
+print(json.dumps({"rows": 1, "columns": [{"name": "%s%d" % (sys.argv[1], i), "type": "int8"} for i in range(int(sys.argv[2]))]}))' "$1" "$2"; }
+mkdir "$MNT/f" || fatal "mkdir f"
+SNAP=$TMPD/snap
+snapshot "$MNT/f" >"$SNAP"
+expect_errno "ENOSPC write" colcheck meta "$MNT/f/meta.json" "$(cols_doc c 300)"
+unchanged "after 300 columns" "$MNT/f" "$SNAP"
+check "last_error names the open file limit" py -c '
+import json, sys
+t = [x for x in json.load(open(sys.argv[1]))["tables"] if x["name"] == "f"][0]
+assert "RLIMIT_NOFILE" in (t["last_error"] or ""), t' "$MNT/.status"
+expect_ok colcheck meta "$MNT/f/meta.json" "$(cols_doc c 236)"
+check_eq ".status column_files.used" 236 "$(status_field 'd["column_files"]["used"]')"
+mkdir "$MNT/g" || fatal "mkdir g"
+expect_errno "ENOSPC write" colcheck meta "$MNT/g/meta.json" "$(cols_doc d 1)"
+# df -i: tables and columns used, the column files left free; never negative.
+set -- $(df --output=itotal,iused,iavail "$MNT" | tail -n 1)
+check_eq "df -i used: 2 tables, 236 columns" 238 "$2"
+check_eq "df -i free" 0 "$3"
+check "rm -r f" rm -r "$MNT/f"
+check "column files come back" wait_for 10 "" eval '[ "$(status_field "d[\"column_files\"][\"used\"]")" = 0 ]'
+expect_ok colcheck meta "$MNT/g/meta.json" "$(cols_doc d 1)"
+
 finish
