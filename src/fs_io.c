@@ -26,6 +26,7 @@ struct tfs_handle {
 	char *doc; /* META: document being written */
 	size_t doclen, doccap;
 	int doc_error; /* META: refusal that holds until close (too long) */
+	bool applied; /* META: a document was applied or refused through it */
 	unsigned busy; /* reads whose reply still points into it; fs lock */
 	bool released; /* the kernel released it: freed once not busy; fs lock */
 	bool writer;
@@ -379,7 +380,20 @@ static int apply_pending(struct tfs_fs *fs, struct tfs_handle *h)
 	int rc = tfs_apply(fs, h->node->table->dir.ino, h->doc, h->doclen, &h->cred);
 
 	h->doclen = 0;
+	h->applied = true;
 	return rc;
+}
+
+/* Records why a document too long for meta.json was refused. */
+static void refuse_big(struct tfs_fs *fs, struct tfs_handle *h)
+{
+	char why[TFS_WHY_MAX];
+
+	snprintf(why, sizeof(why), "document larger than %u bytes", TFS_DOC_MAX);
+	pthread_mutex_lock(&fs->lock);
+	if (!h->node->table->removed)
+		tfs_table_error(h->node->table, -EFBIG, why);
+	pthread_mutex_unlock(&fs->lock);
 }
 
 static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, size_t size)
@@ -393,6 +407,7 @@ static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, 
 		 * must not start a new one. */
 		h->doclen = 0;
 		h->doc_error = -EFBIG;
+		refuse_big(fs, h);
 		return -EFBIG;
 	}
 	if (h->doclen + size > h->doccap) {
@@ -463,7 +478,9 @@ int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 		return 0;
 	while (i < h->doclen && strchr(" \t\r\n", h->doc[i]))
 		i++;
-	if (i == h->doclen) {
+	/* White space after a document ends it (a newline written on its
+	 * own); white space alone is an empty document. */
+	if (i == h->doclen && h->applied) {
 		h->doclen = 0;
 		return 0;
 	}
