@@ -151,26 +151,14 @@ void tfs_node_list_del(struct tfs_node **head, struct tfs_node *node)
 		node->vnext->vprev = node->vprev;
 }
 
-/* Lets go of a version's memory and of its record with the supervisor:
- * nobody can reach its bytes any more; lock held. */
-static void version_hollow(struct tfs_fs *fs, struct tfs_node *v)
+static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 {
-	if (v->hollow)
-		return;
 	if (v->backing_id > 0 && fs->cfg.hooks.version_gone)
 		fs->cfg.hooks.version_gone(fs->cfg.hooks.ctx, v->backing_id);
-	v->backing_id = 0;
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
 	fs->nversions--;
-	v->charge = 0;
 	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
-	v->hollow = true;
-}
-
-static void free_version(struct tfs_fs *fs, struct tfs_node *v)
-{
-	version_hollow(fs, v);
 	tfs_node_unmap(fs, v);
 	tfs_node_list_del(&fs->versions, v);
 	free(v);
@@ -202,16 +190,13 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 	if (node->nopen)
 		return;
 	if (node->nlookup) {
-		/* Only the kernel still knows it, and a retired node can no
-		 * longer be opened: its memory goes now, not at the forget,
-		 * which comes whenever the kernel drops its cached entry.  A
-		 * node taken over from an earlier serving process may have
-		 * open files that have not shown up yet: it waits. */
-		if (node->nlookup == TFS_NLOOKUP_UNKNOWN)
-			return;
-		if (node->kind == TFS_N_COLUMN && !node->col)
-			version_hollow(fs, node);
-		else if ((node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) && !node->linked)
+		/* A retired view only the kernel still knows (its name is
+		 * looked up anew each time, so the kernel may keep the old
+		 * entry long): the versions it showed go now, not at the
+		 * forget.  A replaced column version waits for its forget,
+		 * which its invalidated entry brings soon; until then a
+		 * racing open may still get it. */
+		if ((node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) && !node->linked)
 			tfs_view_hollow(fs, node);
 		return;
 	}
@@ -279,8 +264,6 @@ bool tfs_version_held(const struct tfs_node *v)
 	const struct tfs_node *arrow = v->owner ? v->owner->arrow : NULL;
 	uint64_t n = v->nopen;
 
-	if (v->nlookup == TFS_NLOOKUP_UNKNOWN)
-		return true;
 	/* The current views are retired with the version; without open
 	 * handles they let go of it then. */
 	if (v->npy && !v->npy->nopen && n)

@@ -64,11 +64,11 @@ struct tfs_node {
 	size_t hdrlen;
 	struct tfs_arrow_layout *layout; /* ARROW */
 	struct tfs_node *vprev, *vnext; /* all versions, or all views, for teardown; lock */
-	/* A retired version or view that only the kernel's lookup count still
-	 * holds: its memory (a version's bytes, a view's pins) is let go at
-	 * once, so that it counts against the limit no longer than someone
-	 * can use it; the node stays, with its size, until the kernel
-	 * forgets it, and refuses to be opened (ESTALE).  lock */
+	/* A retired view that only the kernel's lookup count still holds: the
+	 * versions it showed are unpinned at once, so that they count against
+	 * the limit no longer than someone can read them; the node stays,
+	 * with its size, until the kernel forgets it, and refuses to be
+	 * opened (ESTALE: the kernel looks the name up again).  lock */
 	bool hollow;
 };
 
@@ -164,7 +164,8 @@ void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v);
 
 /* True when the current version v would stay allocated once replaced: an
  * open handle, a mapping or a view someone has open holds it (views nobody
- * has open let go of what they show when retired); lock held. */
+ * has open let go of what they show when retired; the kernel's own
+ * reference goes with the entry invalidated by the change); lock held. */
 bool tfs_version_held(const struct tfs_node *v);
 
 /* Adds a notification: of an inode (node, dir NULL) or of the entry name

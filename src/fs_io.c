@@ -238,8 +238,8 @@ int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred 
 	pthread_mutex_lock(&fs->lock);
 	node = tfs_node_find(fs, ino);
 	if (!node || node->hollow) {
-		/* A replaced version or view: the kernel looks the name up
-		 * again and opens what it names now. */
+		/* A replaced view: the kernel looks the name up again and
+		 * opens what it names now. */
 		rc = -ESTALE;
 	} else if (node->kind == TFS_N_COLUMN && (flags & O_TRUNC)) {
 		/* Truncating would change rows * itemsize behind the schema:
