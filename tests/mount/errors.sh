@@ -205,6 +205,35 @@ check "dd past the end fails" sh -c '! dd if=/dev/zero of="$1" bs=8 seek=10 coun
 check "dd straddling the end fails" sh -c '! dd if=/dev/zero of="$1" bs=20 seek=70 count=1 oflag=seek_bytes conv=notrunc 2>/dev/null' sh "$T/a"
 unchanged "after dd past the end" "$T" "$SNAP"
 
+section "page cache: a write crossing the end of an uncached column: EPERM, nothing written"
+# Through the page cache the kernel would split such a write at the first
+# page it has not cached and send the pieces one by one.  Passthrough cuts
+# it short at a page boundary instead (see COLUMNS in tablefs(1)).
+if [ "$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["data_path"])' "$MNT/.status")" = "page cache" ]; then
+	mkdir "$MNT/w" || fatal "mkdir w"
+	expect_ok colcheck meta "$MNT/w/meta.json" '{"rows": 1024, "columns": [{"name": "x", "type": "int64"}]}'
+	expect_ok py -c '
+import errno, os, sys
+p = sys.argv[1]
+for off, n in ((4000, 5000), (8000, 300), (100, 300000)):
+    fd = os.open(p, os.O_WRONLY)
+    try:
+        got = "wrote %d" % os.pwrite(fd, b"\x07" * n, off)
+    except OSError as e:
+        got = errno.errorcode[e.errno]
+    os.close(fd)
+    if got != "EPERM":
+        print("PROBLEM: pwrite(%d bytes at %d) of an 8192-byte column: %s" % (n, off, got))
+        sys.exit(1)
+    if any(open(p, "rb").read()):
+        print("PROBLEM: pwrite(%d bytes at %d) changed the column" % (n, off))
+        sys.exit(1)
+print("OK")' "$MNT/w/x"
+	check "rm -r w" rm -r "$MNT/w"
+else
+	note "passthrough: not this data path"
+fi
+
 section "truncate to another size: EPERM; to its own size: fine"
 expect_errno EPERM colcheck truncate "$T/a" 40
 expect_errno EPERM colcheck truncate "$T/a" 160
