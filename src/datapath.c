@@ -39,6 +39,7 @@ struct datapath {
 	bool want_passthrough;
 	atomic_bool passthrough; /* settled once INIT is done */
 	atomic_bool ready; /* the first request after INIT was seen */
+	atomic_bool direct_writes; /* write-only column opens bypass the page cache */
 	int devfd; /* the session's /dev/fuse */
 	char reason[200];
 	char mountpoint[4096];
@@ -162,6 +163,10 @@ void datapath_init(struct datapath *dp, struct fuse_conn_info *conn)
 	if (init)
 		supervise_put(SUPERVISE_REC_FUSE_INIT, 0, init, len, -1);
 	conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;
+	/* From protocol 7.40 (Linux 6.9) the kernel writes dirty pages back
+	 * before a direct write and drops the cached ones after it, so a
+	 * direct write stays coherent with other opens and mappings. */
+	atomic_store(&dp->direct_writes, conn->proto_major > 7 || conn->proto_minor >= 40);
 	if (dp->want_passthrough) {
 #if HAVE_DECL_FUSE_PASSTHROUGH_OPEN
 		if (fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH)) {
@@ -244,6 +249,13 @@ void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind ki
 	 * back (a change of size makes a new version), so the cache stays
 	 * valid from one open to the next. */
 	fi->keep_cache = 1;
+	/* Through the page cache the kernel splits a write at every page it
+	 * has not cached, so one crossing the end of the column would write
+	 * its first pieces and return a short count.  Direct, it comes in
+	 * one request (up to 1 MiB), refused whole.  A write-only file
+	 * cannot be mapped, so nothing is lost by it. */
+	if ((fi->flags & O_ACCMODE) == O_WRONLY && atomic_load(&dp->direct_writes))
+		fi->direct_io = 1;
 }
 
 void datapath_open_done(struct datapath *dp)

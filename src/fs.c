@@ -158,8 +158,9 @@ static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 		fs->cfg.hooks.version_gone(fs->cfg.hooks.ctx, v->backing_id);
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
-	tfs_node_unmap(fs, v);
+	fs->nversions--;
 	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
+	tfs_node_unmap(fs, v);
 	tfs_node_list_del(&fs->versions, v);
 	free(v);
 }
@@ -187,8 +188,19 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 {
 	struct table *t;
 
-	if (node->nlookup || node->nopen)
+	if (node->nopen)
 		return;
+	if (node->nlookup) {
+		/* A retired view only the kernel still knows (its name is
+		 * looked up anew each time, so the kernel may keep the old
+		 * entry long): the versions it showed go now, not at the
+		 * forget.  A replaced column version waits for its forget,
+		 * which its invalidated entry brings soon; until then a
+		 * racing open may still get it. */
+		if ((node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) && !node->linked)
+			tfs_view_hollow(fs, node);
+		return;
+	}
 	switch (node->kind) {
 	case TFS_N_COLUMN:
 		if (!node->col)
@@ -244,7 +256,23 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
 {
 	fs->mem_used += v->charge;
+	fs->nversions++;
 	tfs_node_list_add(&fs->versions, v);
+}
+
+bool tfs_version_held(const struct tfs_node *v)
+{
+	const struct tfs_node *arrow = v->owner ? v->owner->arrow : NULL;
+	uint64_t n = v->nopen;
+
+	/* The current views are retired with the version; without open
+	 * handles they let go of it then. */
+	if (v->npy && !v->npy->nopen && n)
+		n--;
+	for (size_t i = 0; arrow && !arrow->nopen && i < arrow->npins && n; i++)
+		if (arrow->pins[i] == v)
+			n--;
+	return n > 0;
 }
 
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)
@@ -598,5 +626,7 @@ void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st)
 	st->used = fs->mem_used;
 	st->tables = fs->ntables;
 	st->columns = fs->ncolumns;
+	st->max_versions = fs->cfg.max_versions;
+	st->versions = fs->nversions;
 	pthread_mutex_unlock(&fs->lock);
 }

@@ -63,6 +63,9 @@ enum tfs_record_kind { TFS_REC_ROOT = 1, TFS_REC_VERSION = 2, TFS_REC_TABLE = 3 
 struct tfs_config {
 	uint64_t epoch; /* 0 for the first serving process, then 1, 2, ...: restarts */
 	uint64_t mem_limit; /* bytes */
+	/* Column versions the daemon may hold at once, each an open memfd
+	 * (the open file limit less a reserve); 0: no limit. */
+	uint64_t max_versions;
 	uid_t root_uid; /* owner of the mount root */
 	gid_t root_gid;
 	struct tfs_hooks hooks;
@@ -118,6 +121,7 @@ struct tfs_dirent {
 
 struct tfs_statfs {
 	uint64_t limit, used, tables, columns;
+	uint64_t max_versions, versions; /* column versions: allowed (0: no limit), held */
 };
 
 /* Creates an empty filesystem (the root only).  *out or -ENOMEM. */

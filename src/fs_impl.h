@@ -64,6 +64,12 @@ struct tfs_node {
 	size_t hdrlen;
 	struct tfs_arrow_layout *layout; /* ARROW */
 	struct tfs_node *vprev, *vnext; /* all versions, or all views, for teardown; lock */
+	/* A retired view that only the kernel's lookup count still holds: the
+	 * versions it showed are unpinned at once, so that they count against
+	 * the limit no longer than someone can read them; the node stays,
+	 * with its size, until the kernel forgets it, and refuses to be
+	 * opened (ESTALE: the kernel looks the name up again).  lock */
+	bool hollow;
 };
 
 struct column {
@@ -108,6 +114,7 @@ struct tfs_fs {
 	uint64_t ntables; /* lock */
 	uint64_t ncolumns; /* current columns of all tables; lock */
 	uint64_t mem_used; /* charge of all live versions; lock */
+	uint64_t nversions; /* versions holding memory (a memfd each); lock */
 	uint64_t next_ino; /* lock */
 	struct tfs_node *versions; /* every live column version; lock */
 	struct tfs_node *views; /* every live view; lock */
@@ -166,6 +173,12 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 /* Unlinks the current version of col from the catalog (replaced or deleted). */
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v);
 
+/* True when the current version v would stay allocated once replaced: an
+ * open handle, a mapping or a view someone has open holds it (views nobody
+ * has open let go of what they show when retired; the kernel's own
+ * reference goes with the entry invalidated by the change); lock held. */
+bool tfs_version_held(const struct tfs_node *v);
+
 /* Adds a notification: of an inode (node, dir NULL) or of the entry name
  * in dir (node NULL); pins what it names.  Lock held. */
 int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_node *dir,
@@ -188,6 +201,10 @@ void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view);
 
 /* Frees an unlinked, unreferenced view and unpins what it showed; lock held. */
 void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view);
+
+/* Unpins what an unlinked view without open handles showed, keeping the
+ * node (hollow) for the kernel's lookup count; lock held. */
+void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view);
 
 /* Size of a view in bytes. */
 uint64_t tfs_view_size(const struct tfs_node *view);

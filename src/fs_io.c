@@ -32,6 +32,7 @@ struct tfs_handle {
 	 * last chunk again at close, must not read as a new document (and
 	 * overwrite the reason).  Cleared by truncation to 0. */
 	int doc_error;
+	bool applied; /* META: a document was applied or refused through it */
 	unsigned busy; /* reads whose reply still points into it; fs lock */
 	bool released; /* the kernel released it: freed once not busy; fs lock */
 	bool writer;
@@ -134,6 +135,16 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 	if (mem) {
 		cJSON_AddNumberToObject(mem, "limit", (double)fs->cfg.mem_limit);
 		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
+	}
+	/* Each column version is an open memfd: the open file limit is the
+	 * number of column files the tables may have. */
+	cJSON *cols = cJSON_AddObjectToObject(root, "column_files");
+	if (cols) {
+		if (fs->cfg.max_versions)
+			cJSON_AddNumberToObject(cols, "limit", (double)fs->cfg.max_versions);
+		else
+			cJSON_AddNullToObject(cols, "limit");
+		cJSON_AddNumberToObject(cols, "used", (double)fs->nversions);
 	}
 	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
 	/* Restarts of the serving process, and whether the next would lose
@@ -240,7 +251,9 @@ int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred 
 
 	pthread_mutex_lock(&fs->lock);
 	node = tfs_node_find(fs, ino);
-	if (!node) {
+	if (!node || node->hollow) {
+		/* A replaced view: the kernel looks the name up again and
+		 * opens what it names now. */
 		rc = -ESTALE;
 	} else if (node->kind == TFS_N_COLUMN && (flags & O_TRUNC)) {
 		/* Truncating would change rows * itemsize behind the schema:
@@ -276,7 +289,7 @@ static int handle_get(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, struct tfs_
 	if (fh >> 40 == fs->epoch)
 		return -EBADF;
 	node = tfs_node_find(fs, ino);
-	if (!node)
+	if (!node || node->hollow)
 		return -ESTALE;
 	cred.uid = node->kind == TFS_N_META ? node->table->dir.uid : node->uid;
 	cred.gid = node->kind == TFS_N_META ? node->table->dir.gid : node->gid;
@@ -381,7 +394,20 @@ static int apply_pending(struct tfs_fs *fs, struct tfs_handle *h)
 	int rc = tfs_apply(fs, h->node->table->dir.ino, h->doc, h->doclen, &h->cred);
 
 	h->doclen = 0;
+	h->applied = true;
 	return rc;
+}
+
+/* Records why a document too long for meta.json was refused. */
+static void refuse_big(struct tfs_fs *fs, struct tfs_handle *h)
+{
+	char why[TFS_WHY_MAX];
+
+	snprintf(why, sizeof(why), "document larger than %u bytes", TFS_DOC_MAX);
+	pthread_mutex_lock(&fs->lock);
+	if (!h->node->table->removed)
+		tfs_table_error(h->node->table, -EFBIG, why);
+	pthread_mutex_unlock(&fs->lock);
 }
 
 static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, size_t size)
@@ -395,6 +421,7 @@ static int meta_write(struct tfs_fs *fs, struct tfs_handle *h, const void *buf, 
 	if (size > TFS_DOC_MAX - h->doclen) {
 		h->doclen = 0;
 		h->doc_error = -EFBIG;
+		refuse_big(fs, h);
 		return -EFBIG;
 	}
 	if (h->doclen + size > h->doccap) {
@@ -468,7 +495,9 @@ int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh)
 		return 0;
 	while (i < h->doclen && strchr(" \t\r\n", h->doc[i]))
 		i++;
-	if (i == h->doclen) {
+	/* White space after a document ends it (a newline written on its
+	 * own); white space alone is an empty document. */
+	if (i == h->doclen && h->applied) {
 		h->doclen = 0;
 		return 0;
 	}
@@ -578,6 +607,28 @@ static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct 
 		    tfs_notes_add(notes, t->cols[plan->items[i].cur]->cur, NULL, NULL) == 0)
 			n++;
 	return n;
+}
+
+/* Refuses a plan that needs more column versions, each an open memfd,
+ * than the daemon may hold; lock held.  0 or -ENOSPC with the reason. */
+static int check_versions(struct tfs_fs *fs, const struct tfs_plan *plan, char *why,
+			  size_t whylen)
+{
+	uint64_t max = fs->cfg.max_versions, need = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action != TFS_KEEP)
+			need++;
+	if (!max || (fs->nversions <= max && need <= max - fs->nversions))
+		return 0;
+	snprintf(why, whylen,
+		 "needs %llu more column files, %llu left: the daemon holds one open file per "
+		 "column (and per replaced version still open), at most %llu (its open file "
+		 "limit, RLIMIT_NOFILE, less a reserve)",
+		 (unsigned long long)need,
+		 (unsigned long long)(fs->nversions < max ? max - fs->nversions : 0),
+		 (unsigned long long)max);
+	return -ENOSPC;
 }
 
 /* Carries out a plan; lock held.  All memory is allocated before anything
@@ -694,6 +745,7 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 	struct tfs_node *node;
 	struct table *t;
 	const struct tfs_coldef **cur = NULL;
+	bool *held = NULL;
 	struct tfs_notes notes = {0};
 	struct tfs_plan plan = {0};
 	struct tfs_doc doc = *docp;
@@ -715,20 +767,27 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 			goto out_unlock;
 		}
 		free(cur);
+		free(held);
 		cur = malloc((t->ncols + 1) * sizeof(*cur));
-		if (!cur) {
+		held = malloc((t->ncols + 1) * sizeof(*held));
+		if (!cur || !held) {
 			rc = -ENOMEM;
 			snprintf(why, whylen, "out of memory");
 			goto out_error;
 		}
-		for (size_t i = 0; i < t->ncols; i++)
+		for (size_t i = 0; i < t->ncols; i++) {
 			cur[i] = &t->cols[i]->def;
-		rc = tfs_plan_make(cur, t->ncols, t->rows, &doc, fs->mem_used, fs->cfg.mem_limit,
-				   &plan, why, whylen);
+			held[i] = tfs_version_held(t->cols[i]->cur);
+		}
+		rc = tfs_plan_make(cur, held, t->ncols, t->rows, &doc, fs->mem_used,
+				   fs->cfg.mem_limit, &plan, why, whylen);
 		if (rc < 0)
 			goto out_error;
 		if (!plan.changes)
 			goto out_unlock;
+		rc = check_versions(fs, &plan, why, whylen);
+		if (rc < 0)
+			goto out_error;
 		/* Pages written through page-cache mappings may not have
 		 * reached the daemon yet: have the kernel write them back
 		 * (without our lock, it needs other requests served) before
@@ -759,6 +818,7 @@ out_unlock:
 	tfs_plan_free(&plan);
 	tfs_doc_free(&doc);
 	free(cur);
+	free(held);
 	return rc;
 }
 

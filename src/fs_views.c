@@ -186,8 +186,33 @@ void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view)
 	free(view);
 }
 
+void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view)
+{
+	struct tfs_node *v;
+
+	if (view->hollow)
+		return;
+	view->store.size = tfs_view_size(view);
+	view->hollow = true;
+	for (size_t i = 0; i < view->npins; i++) {
+		v = view->pins[i];
+		if (v->npy == view)
+			v->npy = NULL;
+		v->nopen--;
+		tfs_node_maybe_free(fs, v);
+	}
+	view->npins = 0;
+	if (view->layout) {
+		tfs_arrow_free(view->layout);
+		free(view->layout);
+		view->layout = NULL;
+	}
+}
+
 uint64_t tfs_view_size(const struct tfs_node *view)
 {
+	if (view->hollow)
+		return view->store.size;
 	if (view->kind == TFS_N_ARROW)
 		return view->layout->size;
 	return view->hdrlen + view->pins[0]->store.size;

@@ -486,8 +486,14 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	v.f_bsize = v.f_frsize = 4096;
 	v.f_blocks = s.limit / 4096;
 	v.f_bfree = v.f_bavail = s.used < s.limit ? (s.limit - s.used) / 4096 : 0;
-	v.f_files = s.tables + s.columns;
-	v.f_ffree = v.f_favail = UINT32_MAX;
+	/* Inodes: the tables and columns there are, and as free the column
+	 * files the open file limit still allows; df -i never shows a
+	 * negative use. */
+	uint64_t ffree = UINT32_MAX;
+	if (s.max_versions)
+		ffree = s.versions < s.max_versions ? s.max_versions - s.versions : 0;
+	v.f_files = s.tables + s.columns + ffree;
+	v.f_ffree = v.f_favail = ffree;
 	v.f_namemax = TFS_NAME_MAX;
 	fuse_reply_statfs(req, &v);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,17 +118,106 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-/* Every column version holds a memfd: allow as many as the hard limit. */
-static void raise_fd_limit(void)
+/* Open files the daemon needs besides column versions: standard streams,
+ * /dev/fuse, the supervisor's socket, the log, and a column's memfd
+ * being made or handed over. */
+#define FD_RESERVE 64
+
+/* Every column version holds a memfd: allow as many as the hard limit.
+ * Returns how many column versions that allows (0: no limit). */
+static uint64_t raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
 			tfs_log(TFS_LOG_WARNING, "cannot raise the open file limit: %s",
 				strerror(errno));
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : rl.rlim_cur / 2;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* The type of the topmost filesystem mounted on path, from mountinfo
+ * ("fuse.tablefs", "ext4"), or "" when path is no mount point; false when
+ * mountinfo cannot be read. */
+static bool mounted_type(const char *path, char *type, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return false;
+	type[0] = '\0';
+	/* Fields: id parent major:minor root MOUNTPOINT options [optional...]
+	 * - FSTYPE source super-options; later lines are mounted on top. */
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *mnt = NULL, *fstype = NULL, *tok;
+		int field = 0;
+		bool sep = false;
+		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+			if (++field == 5)
+				mnt = tok;
+			else if (sep) {
+				fstype = tok;
+				break;
+			} else if (field > 6 && strcmp(tok, "-") == 0)
+				sep = true;
+		}
+		if (!mnt || !fstype)
+			continue;
+		unescape_mountinfo(mnt);
+		if (strcmp(mnt, path) == 0)
+			snprintf(type, len, "%s", fstype);
+	}
+	free(line);
+	fclose(f);
+	return true;
+}
+
+/* Refuses a mount point where a tablefs is mounted already: a second one
+ * would hide every table of the first, and tables made meanwhile would
+ * vanish with it.  Other filesystems may be mounted over, as mount(8)
+ * allows.  0, or 1 (the exit status) with the reason on stderr. */
+static int check_mountpoint(const char *mountpoint)
+{
+	char path[PATH_MAX], type[64];
+
+	if (!realpath(mountpoint, path))
+		return 0; /* fuse_session_mount says what is wrong with it */
+	if (mounted_type(path, type, sizeof(type)) && strcmp(type, "fuse.tablefs") == 0) {
+		fprintf(stderr,
+			"tablefs: %s: a tablefs is mounted there already; a second one would "
+			"hide its tables (unmount it first: fusermount3 -u %s)\n",
+			mountpoint, mountpoint);
+		return 1;
+	}
+	return 0;
 }
 
 /* libfuse's own messages go through the project's logger. */
@@ -291,9 +381,11 @@ int main(int argc, char *argv[])
 		ret = 2;
 		goto out_args;
 	}
+	if (check_mountpoint(opts->mountpoint) != 0)
+		goto out_args;
 	d.cfg.root_uid = getuid();
 	d.cfg.root_gid = getgid();
-	raise_fd_limit();
+	d.cfg.max_versions = raise_fd_limit();
 
 	/* The kernel checks permissions from the modes and owners we keep:
 	 * with allow_other, every user's access is enforced. */

@@ -44,7 +44,7 @@ enum tfs_json_state tfs_json_state(const char *buf, size_t len)
 {
 	/* Closing brackets still expected, innermost last; deeper nesting
 	 * than this is no schema document. */
-	char expect[64];
+	char expect[TFS_JSON_DEPTH_MAX];
 	size_t i = 0, end = 0, depth = 0;
 	bool in_string = false, escaped = false, closed = false;
 	const char *err = NULL;
@@ -124,18 +124,69 @@ static bool has_escaped_nul(const char *p, size_t n)
 	return false;
 }
 
-/* A JSON number that is a whole number in [0, max]. */
-static bool json_uint(const cJSON *n, uint64_t max, uint64_t *out)
+enum json_uint_rc { UINT_OK, UINT_NOT_WHOLE, UINT_TOO_LARGE };
+
+/* A JSON number that is a whole number in [0, max]; a whole number past
+ * max (or beyond any double) is too large, anything else not whole. */
+static enum json_uint_rc json_uint(const cJSON *n, uint64_t max, uint64_t *out)
 {
 	double d;
 
 	if (!cJSON_IsNumber(n))
-		return false;
+		return UINT_NOT_WHOLE;
 	d = n->valuedouble;
-	if (!isfinite(d) || d < 0 || d != floor(d) || d > (double)max)
-		return false;
+	if (isnan(d) || d < 0 || (isfinite(d) && d != floor(d)))
+		return UINT_NOT_WHOLE;
+	if (!isfinite(d) || d > (double)max)
+		return UINT_TOO_LARGE;
 	*out = (uint64_t)d;
-	return true;
+	return UINT_OK;
+}
+
+/* The keys meta.json renders: a document read from it and written back
+ * works, and a misspelt key ("row", "typ") is refused rather than
+ * silently ignored. */
+static const char *const doc_keys[] = {"format", "name", "version", "rows", "columns", NULL};
+static const char *const column_keys[] = {"name",     "type",  "dtype", "shape",
+					  "itemsize", "nbytes", "file",	 NULL};
+
+/* The first member of obj not named in keys, or NULL. */
+static const char *unknown_key(const cJSON *obj, const char *const *keys)
+{
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		size_t k = 0;
+		while (keys[k] && strcmp(keys[k], m->string) != 0)
+			k++;
+		if (!keys[k])
+			return m->string;
+	}
+	return NULL;
+}
+
+/* Deepest nesting of objects and arrays outside strings. */
+static size_t nesting_depth(const char *p, size_t n)
+{
+	size_t depth = 0, max = 0;
+	bool in_string = false, escaped = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in_string) {
+			if (escaped)
+				escaped = false;
+			else if (p[i] == '\\')
+				escaped = true;
+			else if (p[i] == '"')
+				in_string = false;
+		} else if (p[i] == '"') {
+			in_string = true;
+		} else if (p[i] == '{' || p[i] == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((p[i] == '}' || p[i] == ']') && depth) {
+			depth--;
+		}
+	}
+	return max;
 }
 
 int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
@@ -179,6 +230,23 @@ int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 	return 0;
 }
 
+/* One dimension of a column's shape; false with the reason in why. */
+static bool shape_dim(const cJSON *d, const char *col, uint64_t *out, char *why, size_t whylen)
+{
+	switch (json_uint(d, TFS_ITEMSIZE_MAX, out)) {
+	case UINT_OK:
+		return true;
+	case UINT_TOO_LARGE:
+		WHY("column '%s': shape dimension too large: a row may be at most %llu bytes", col,
+		    (unsigned long long)TFS_ITEMSIZE_MAX);
+		return false;
+	case UINT_NOT_WHOLE:
+		break;
+	}
+	WHY("column '%s': shape must hold whole numbers >= 1", col);
+	return false;
+}
+
 /* One column object of a written document. */
 static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char *why, size_t whylen)
 {
@@ -199,6 +267,12 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 		WHY("columns[%zu] has \"%.32s\" twice", idx, duplicate_key(c));
 		return -EINVAL;
 	}
+	if (unknown_key(c, column_keys)) {
+		WHY("columns[%zu]: unknown key \"%.32s\" (a column has name, type or dtype, "
+		    "shape; and itemsize, nbytes, file as meta.json shows them)",
+		    idx, unknown_key(c, column_keys));
+		return -EINVAL;
+	}
 	if (!cJSON_IsString(name)) {
 		WHY("columns[%zu] has no \"name\" string", idx);
 		return -EINVAL;
@@ -216,10 +290,8 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 		return -EINVAL;
 	}
 	if (cJSON_IsNumber(shape)) {
-		if (!json_uint(shape, TFS_ITEMSIZE_MAX, &dims[0])) {
-			WHY("column '%s': shape must hold whole numbers >= 1", name->valuestring);
+		if (!shape_dim(shape, name->valuestring, &dims[0], why, whylen))
 			return -EINVAL;
-		}
 		ndim = 1;
 	} else if (shape && !cJSON_IsNull(shape)) {
 		if (!cJSON_IsArray(shape)) {
@@ -233,11 +305,8 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 				    name->valuestring, TFS_MAX_DIMS);
 				return -EINVAL;
 			}
-			if (!json_uint(d, TFS_ITEMSIZE_MAX, &dims[ndim])) {
-				WHY("column '%s': shape must hold whole numbers >= 1",
-				    name->valuestring);
+			if (!shape_dim(d, name->valuestring, &dims[ndim], why, whylen))
 				return -EINVAL;
-			}
 			ndim++;
 		}
 	}
@@ -272,6 +341,14 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 		WHY("document larger than %u bytes", TFS_DOC_MAX);
 		return -EINVAL;
 	}
+	if (all_space(buf, len)) {
+		WHY("empty document");
+		return -EINVAL;
+	}
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		WHY("invalid JSON: byte order mark (U+FEFF) not allowed; write UTF-8 without it");
+		return -EINVAL;
+	}
 	/* The same rules whether the document came in one write or many:
 	 * tfs_json_state decides when a written document is complete. */
 	switch (tfs_json_state(buf, len)) {
@@ -281,7 +358,11 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 		WHY("invalid JSON: the document is incomplete");
 		return -EINVAL;
 	case TFS_JSON_INVALID:
-		WHY("invalid JSON");
+		if (nesting_depth(buf, len) > TFS_JSON_DEPTH_MAX)
+			WHY("invalid document: nested too deeply (more than %d levels)",
+			    TFS_JSON_DEPTH_MAX);
+		else
+			WHY("invalid JSON");
 		return -EINVAL;
 	}
 	if (has_escaped_nul(buf, len)) {
@@ -305,10 +386,22 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 		WHY("\"%.32s\" appears twice in the document", duplicate_key(root));
 		goto out_root;
 	}
+	if (unknown_key(root, doc_keys)) {
+		WHY("unknown key \"%.32s\" (a document has rows and columns; and format, name, "
+		    "version as meta.json shows them)",
+		    unknown_key(root, doc_keys));
+		goto out_root;
+	}
 	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
 	if (rows) {
 		/* 2^53: beyond, a JSON number is no longer a whole count. */
-		if (!json_uint(rows, UINT64_C(1) << 53, &doc->rows)) {
+		switch (json_uint(rows, TFS_ROWS_MAX, &doc->rows)) {
+		case UINT_OK:
+			break;
+		case UINT_TOO_LARGE:
+			WHY("\"rows\" too large: at most %llu", (unsigned long long)TFS_ROWS_MAX);
+			goto out_root;
+		case UINT_NOT_WHOLE:
 			WHY("\"rows\" must be a whole number >= 0");
 			goto out_root;
 		}

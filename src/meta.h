@@ -14,6 +14,11 @@
 /* Largest schema document accepted through a write to meta.json. */
 #define TFS_DOC_MAX (16u << 20)
 #define TFS_WHY_MAX 256
+/* Deepest nesting of a schema document (it needs 3 levels). */
+#define TFS_JSON_DEPTH_MAX 64
+/* Most rows a document may give: 2^53, past which a JSON number is no
+ * longer an exact whole count. */
+#define TFS_ROWS_MAX (UINT64_C(1) << 53)
 
 /* One column as described by a schema: name, type and per-row shape. */
 struct tfs_coldef {
@@ -39,7 +44,7 @@ enum tfs_json_state { TFS_JSON_COMPLETE, TFS_JSON_INCOMPLETE, TFS_JSON_INVALID }
 enum tfs_json_state tfs_json_state(const char *buf, size_t len);
 
 /* Parses and validates a written document (names, types, shapes, duplicate
- * names).  Returns 0, or -EINVAL with the reason in why; on error doc is
+ * names, keys: those meta.json renders and no others).  Returns 0, or -EINVAL with the reason in why; on error doc is
  * left empty. */
 int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, size_t whylen);
 

@@ -50,9 +50,9 @@ static void describe(const struct tfs_coldef *c, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n, "]");
 }
 
-int tfs_plan_make(const struct tfs_coldef *const *cur, size_t ncur, uint64_t cur_rows,
-		  const struct tfs_doc *doc, uint64_t used, uint64_t limit, struct tfs_plan *plan,
-		  char *why, size_t whylen)
+int tfs_plan_make(const struct tfs_coldef *const *cur, const bool *held, size_t ncur,
+		  uint64_t cur_rows, const struct tfs_doc *doc, uint64_t used, uint64_t limit,
+		  struct tfs_plan *plan, char *why, size_t whylen)
 {
 	uint64_t rows = doc->has_rows ? doc->rows : cur_rows;
 	size_t nnew = 0, k;
@@ -75,7 +75,11 @@ int tfs_plan_make(const struct tfs_coldef *const *cur, size_t ncur, uint64_t cur
 			goto too_big;
 		it->action = rows == cur_rows ? TFS_KEEP : TFS_RESIZE;
 		if (it->action == TFS_RESIZE) {
-			plan->release = add_sat(plan->release, tfs_mem_charge(it->old_bytes));
+			/* A replaced version someone still holds stays in
+			 * memory: it frees nothing. */
+			if (!held || !held[i])
+				plan->release =
+					add_sat(plan->release, tfs_mem_charge(it->old_bytes));
 			plan->add = add_sat(plan->add, tfs_mem_charge(it->new_bytes));
 		}
 	}

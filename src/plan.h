@@ -4,6 +4,7 @@
 #ifndef TABLEFS_PLAN_H
 #define TABLEFS_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,12 +33,14 @@ struct tfs_plan {
 };
 
 /* Plans applying doc to a table with ncur columns cur and cur_rows rows, with
- * used of limit bytes of memory in use.  Returns 0, -EINVAL (type or shape
- * change of an existing column) or -ENOSPC (over the limit), with the reason
- * in why. */
-int tfs_plan_make(const struct tfs_coldef *const *cur, size_t ncur, uint64_t cur_rows,
-		  const struct tfs_doc *doc, uint64_t used, uint64_t limit, struct tfs_plan *plan,
-		  char *why, size_t whylen);
+ * used of limit bytes of memory in use.  held[i] (held NULL: none) says that
+ * column i's current version stays allocated when replaced (an open handle
+ * or a mapping holds it), so that a resize frees none of its memory.
+ * Returns 0, -EINVAL (type or shape change of an existing column) or
+ * -ENOSPC (over the limit), with the reason in why. */
+int tfs_plan_make(const struct tfs_coldef *const *cur, const bool *held, size_t ncur,
+		  uint64_t cur_rows, const struct tfs_doc *doc, uint64_t used, uint64_t limit,
+		  struct tfs_plan *plan, char *why, size_t whylen);
 
 /* Frees the plan's items. */
 void tfs_plan_free(struct tfs_plan *plan);

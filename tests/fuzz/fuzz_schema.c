@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tfs_doc_free(&doc);
 		return 0;
 	}
-	rc = tfs_plan_make(cur, ncur, rows0, &doc, used, limit, &plan, why, sizeof(why));
+	rc = tfs_plan_make(cur, NULL, ncur, rows0, &doc, used, limit, &plan, why, sizeof(why));
 	if (rc < 0) {
 		CHECK((rc == -EINVAL || rc == -ENOSPC) && why[0]);
 		tfs_doc_free(&doc);

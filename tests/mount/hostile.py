@@ -415,6 +415,7 @@ class Runner:
         fd = os.open(self.path(t, "meta.json"), flags)
         pending = b""
         changed = False
+        applied = False  # a document was applied or refused on this fd
         failed = None
         where = None
         for i, ch in enumerate(chunks):
@@ -435,6 +436,7 @@ class Runner:
             else:
                 want, ch_changed = self.apply(t, pending)
                 changed |= want == "OK" and ch_changed
+                applied = True
                 pending = b""
             if got != want:
                 try:
@@ -453,7 +455,9 @@ class Runner:
             got = errname(e.errno)
         # A refusal holds for the open file: close(2) returns it again.
         want = failed or "OK"
-        if failed is None and pending.strip(WS):
+        # White space after a document ends it; alone, it is an empty
+        # document (refused).
+        if failed is None and (pending.strip(WS) or (pending and not applied)):
             want, ch_changed = self.apply(t, pending)
             changed |= want == "OK" and ch_changed
             if want != "OK":

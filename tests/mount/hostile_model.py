@@ -296,6 +296,14 @@ def has_duplicate_key(obj):
 
 ESCAPED_NUL = re.compile(rb"\\[uU]0000")
 
+# The keys meta.json renders: any other key is refused (a misspelling).
+DOC_KEYS = {"format", "name", "version", "rows", "columns"}
+COLUMN_KEYS = {"name", "type", "dtype", "shape", "itemsize", "nbytes", "file"}
+
+
+def has_unknown_key(obj, keys):
+    return any(k not in keys for k, _ in obj[1])
+
 
 def charge(n):
     return (n + PAGE - 1) // PAGE * PAGE
@@ -312,6 +320,8 @@ def parse_column(c):
         raise Refused("EINVAL", "column not an object")
     if has_duplicate_key(c):
         raise Refused("EINVAL", "duplicate key in a column")
+    if has_unknown_key(c, COLUMN_KEYS):
+        raise Refused("EINVAL", "unknown key in a column")
     name, typ, dtyp, shape = get(c, "name"), get(c, "type"), get(c, "dtype"), get(c, "shape")
     if name is None or name[0] != "str":
         raise Refused("EINVAL", "no name")
@@ -382,6 +392,8 @@ def plan(doc, t, used, limit):
         raise Refused("EINVAL", "not an object")
     if has_duplicate_key(root):
         raise Refused("EINVAL", "duplicate key")
+    if has_unknown_key(root, DOC_KEYS):
+        raise Refused("EINVAL", "unknown key")
     rows = t.rows
     r = get(root, "rows")
     if r is not None:

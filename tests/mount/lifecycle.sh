@@ -66,5 +66,19 @@ check "tables are per mount" test ! -e "$MNT/only_in_first"
 check_eq "data_path with --no-passthrough" "page cache" \
 	"$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["data_path"])' "$MNT/.status")"
 
+section "a second tablefs on a mounted tablefs: refused, the first untouched"
+mkdir "$MNT/kept" || fail "mkdir kept"
+# A daemon that mounted anyway would stay in the background: -f keeps it
+# here, and the timeout ends it.
+out=$(timeout 10 "$TABLEFS" -f "$MNT" 2>&1)
+st=$?
+check_eq "exit status of the second tablefs ($out)" 1 "$st"
+case $out in
+*"already"*"$MNT"* | *"$MNT"*"already"*) pass ;;
+*) fail "the message does not say the mount point is taken: $out" ;;
+esac
+check_eq "one tablefs mounted there" 1 "$(grep -c " $MNT fuse.tablefs " /proc/self/mounts)"
+check "the first mount's table is still seen" test -d "$MNT/kept"
+
 section "fusermount3 -u (in finish): exit 0, mount gone"
 finish

@@ -63,4 +63,105 @@ check "rm -r m2" rm -r "$MNT/m2"
 set -- $(tfs statvfs "$MNT")
 check_eq "df used after removing everything" 0 "$2"
 
+# used: memory.used of .status, in bytes.
+used() { py -c 'import json,sys; print(json.load(open(sys.argv[1]))["memory"]["used"])' "$MNT/.status"; }
+# used_is BYTES: .status and df agree on BYTES in use.
+used_is()
+{
+	[ "$(used)" = "$1" ] && set -- "$1" $(tfs statvfs "$MNT") && [ "$3" = "$1" ]
+}
+
+# no_handles TABLE: .status counts no open handle on TABLE.
+no_handles()
+{
+	py -c '
+import json, sys
+t = [x for x in json.load(open(sys.argv[1]))["tables"] if x["name"] == sys.argv[2]]
+sys.exit(0 if t and t[0]["open_handles"] == 0 else 1)' "$MNT/.status" "$1"
+}
+
+section "a closed .npy view does not keep a replaced version"
+# 100000 int32 rows: 392 KiB; each resize must free the version it
+# replaces once its view is closed, whatever the kernel still caches.
+mkdir "$MNT/v" || fatal "mkdir v"
+expect_ok colcheck meta "$MNT/v/meta.json" '{"rows": 100000, "columns": [{"name": "x", "type": "int32"}]}'
+for i in 1 2 3 4; do
+	check "read x.npy before resize $i" py -c 'open(__import__("sys").argv[1], "rb").read(16)' "$MNT/v/x.npy"
+	expect_ok colcheck meta "$MNT/v/meta.json" "{\"rows\": $((100000 + i * 1024))}"
+	want=$(((100000 + i * 1024) * 4))
+	want=$(((want + 4095) / 4096 * 4096))
+	check "resize $i: used is the new version alone ($want), got $(used)" \
+		wait_for 10 "" used_is "$want"
+done
+check "rm -r v" rm -r "$MNT/v"
+check "nothing used after rm -r v" wait_for 10 "" used_is 0
+
+section "a mapped version counts until unmapped"
+# 131072 int32 rows: 512 KiB, mapped by a process; growing to 516 KiB
+# needs 1028 KiB while the mapping keeps the old version.
+mkdir "$MNT/p" || fatal "mkdir p"
+expect_ok colcheck meta "$MNT/p/meta.json" '{"rows": 131072, "columns": [{"name": "x", "type": "int32"}]}'
+check "fill p/x" tfs fill "$MNT/p" x 7 "$TMPD/p.ref"
+expect_ok py -c '
+import errno, mmap, os, sys
+t = sys.argv[1]
+fd = os.open(t + "/x", os.O_RDWR)
+m = mmap.mmap(fd, 0)
+os.close(fd)
+ref = open(sys.argv[2], "rb").read()
+try:
+    with open(t + "/meta.json", "w") as f:
+        f.write("{\"rows\": 132096}")
+    print("PROBLEM: resize over the limit accepted while the old version is mapped")
+except OSError as e:
+    print("mapped resize:", errno.errorcode[e.errno])
+    if e.errno != errno.ENOSPC:
+        print("PROBLEM: expected ENOSPC")
+        sys.exit(1)
+if m[:] != ref:
+    print("PROBLEM: the mapping changed")
+    sys.exit(1)
+m.close()
+print("OK")' "$MNT/p" "$TMPD/p.ref"
+check_eq "p rows after the refused resize" 131072 "$(meta_field "$MNT/p" 'm["rows"]')"
+check "used is p/x alone" used_is 524288
+# The kernel releases the mapping's file after munmap, in the background.
+check "p has no open handle once unmapped" wait_for 10 "" no_handles p
+expect_ok colcheck meta "$MNT/p/meta.json" '{"rows": 132096}'
+check "used is the new version alone" wait_for 10 "" used_is 528384
+check "p/x keeps its data" tfs verify "$MNT/p" x 7 524288
+check "rm -r p" rm -r "$MNT/p"
+
+section "column files: the open file limit, raised to its hard limit"
+# Each column version is an open memfd of the daemon.  Started with a soft
+# limit of 100 and a hard one of 300, it raises the soft one to 300 and
+# keeps 64 for itself: 236 column files.
+TABLEFS_WRAPPER="prlimit --nofile=100:300" start_daemon
+status_field() { py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$MNT/.status" "$1"; }
+check_eq ".status column_files.limit" 236 "$(status_field 'd["column_files"]["limit"]')"
+check_eq ".status column_files.used" 0 "$(status_field 'd["column_files"]["used"]')"
+cols_doc() { py -c '
+import json, sys
+print(json.dumps({"rows": 1, "columns": [{"name": "%s%d" % (sys.argv[1], i), "type": "int8"} for i in range(int(sys.argv[2]))]}))' "$1" "$2"; }
+mkdir "$MNT/f" || fatal "mkdir f"
+SNAP=$TMPD/snap
+snapshot "$MNT/f" >"$SNAP"
+expect_errno "ENOSPC write" colcheck meta "$MNT/f/meta.json" "$(cols_doc c 300)"
+unchanged "after 300 columns" "$MNT/f" "$SNAP"
+check "last_error names the open file limit" py -c '
+import json, sys
+t = [x for x in json.load(open(sys.argv[1]))["tables"] if x["name"] == "f"][0]
+assert "RLIMIT_NOFILE" in (t["last_error"] or ""), t' "$MNT/.status"
+expect_ok colcheck meta "$MNT/f/meta.json" "$(cols_doc c 236)"
+check_eq ".status column_files.used" 236 "$(status_field 'd["column_files"]["used"]')"
+mkdir "$MNT/g" || fatal "mkdir g"
+expect_errno "ENOSPC write" colcheck meta "$MNT/g/meta.json" "$(cols_doc d 1)"
+# df -i: tables and columns used, the column files left free; never negative.
+set -- $(df --output=itotal,iused,iavail "$MNT" | tail -n 1)
+check_eq "df -i used: 2 tables, 236 columns" 238 "$2"
+check_eq "df -i free" 0 "$3"
+check "rm -r f" rm -r "$MNT/f"
+check "column files come back" wait_for 10 "" eval '[ "$(status_field "d[\"column_files\"][\"used\"]")" = 0 ]'
+expect_ok colcheck meta "$MNT/g/meta.json" "$(cols_doc d 1)"
+
 finish

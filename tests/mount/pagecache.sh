@@ -7,7 +7,7 @@ TABLEFS_EXTRA_OPTS=--no-passthrough
 export TABLEFS_EXTRA_OPTS top_srcdir
 rc=0
 skipped=0
-for t in basic errors resize clients tools; do
+for t in basic errors resize clients tools limits; do
 	echo "#### $t.sh with --no-passthrough"
 	sh "$top_srcdir/tests/mount/$t.sh"
 	st=$?

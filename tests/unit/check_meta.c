@@ -228,8 +228,9 @@ START_TEST(doc_ignores_other_fields)
 	char why[TFS_WHY_MAX];
 
 	ck_assert_int_eq(
-	    parse("{\"rows\": 2, \"columns\": [{\"name\": \"x\", \"type\": \"int32\","
-		  " \"itemsize\": 99, \"nbytes\": 1, \"file\": \"zzz\", \"comment\": {}}]}",
+	    parse("{\"format\": \"tablefs-1\", \"name\": \"t\", \"version\": 7, \"rows\": 2, "
+		  "\"columns\": [{\"name\": \"x\", \"type\": \"int32\", \"dtype\": \"<i4\", "
+		  "\"shape\": [], \"itemsize\": 99, \"nbytes\": 1, \"file\": \"zzz\"}]}",
 		  &doc, why),
 	    0);
 	ck_assert_uint_eq(doc.ncols, 1);
@@ -266,7 +267,21 @@ static const struct bad_doc {
     {"{\"rows\": 1.5}", "rows"},
     {"{\"rows\": \"5\"}", "rows"},
     {"{\"rows\": null}", "rows"},
-    {"{\"rows\": 1e30}", "rows"},
+    {"{\"rows\": 1e30}", "\"rows\" too large: at most 9007199254740992"},
+    {"{\"rows\": 9007199254740994}", "too large"},
+    {"{\"rows\": 1e400}", "too large"},
+    {"{\"rows\": -1e400}", "whole number"},
+    {"{\"row\": 5}", "unknown key \"row\""},
+    {"{\"rows\": 5, \"column\": []}", "unknown key \"column\""},
+    {"{\"columns\": [{\"name\": \"a\", \"typ\": \"int8\", \"type\": \"int8\"}]}",
+     "unknown key \"typ\""},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\", \"comment\": {}}]}",
+     "unknown key \"comment\""},
+    {" \n\t ", "empty document"},
+    {"\xef\xbb\xbf{\"rows\": 1}", "byte order mark"},
+    {"{\"rows\": 1, \"columns\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+     "nested too deeply"},
     {"{\"columns\": {}}", "columns"},
     {"{\"columns\": [5]}", ""},
     {"{\"columns\": [{\"type\": \"int8\"}]}", "name"},
@@ -298,7 +313,9 @@ static const struct bad_doc {
     {"{\"columns\": [{\"name\": \"a\", \"type\": \"float64\", \"shape\": [1e9]}]}", "a"},
     {"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\", \"shape\": [4294967296, "
      "4294967296]}]}",
-     "a"},
+     "shape dimension too large: a row may be at most 2147483648 bytes"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\", \"shape\": 1e300}]}",
+     "too large"},
 };
 
 #define N_BAD_DOCS ((int)(sizeof(bad_docs) / sizeof(bad_docs[0])))

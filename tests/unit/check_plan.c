@@ -53,7 +53,7 @@ static void doc_rows(struct fixture *f, uint64_t rows)
 static int make(struct fixture *f, uint64_t cur_rows, uint64_t used, uint64_t limit)
 {
 	f->why[0] = '\0';
-	return tfs_plan_make(f->curp, f->ncur, cur_rows, &f->doc, used, limit, &f->plan, f->why,
+	return tfs_plan_make(f->curp, NULL, f->ncur, cur_rows, &f->doc, used, limit, &f->plan, f->why,
 			     sizeof(f->why));
 }
 
@@ -308,6 +308,35 @@ START_TEST(limit_boundary_resize)
 }
 END_TEST
 
+/* A replaced version someone holds (open, mapped) frees nothing: a resize
+ * needs room for the new version next to it. */
+START_TEST(limit_resize_held)
+{
+	struct fixture f = {0};
+	bool held[2] = {true, false};
+
+	cur_add(&f, "a", "uint8", 0);
+	cur_add(&f, "b", "uint8", 0);
+	doc_rows(&f, 8192);
+	/* used 10 pages, one each of a and b; both grow to 2 pages */
+	f.why[0] = '\0';
+	ck_assert_int_eq(tfs_plan_make(f.curp, held, f.ncur, 4096, &f.doc, 10 * PG, 13 * PG,
+				       &f.plan, f.why, sizeof(f.why)),
+			 0);
+	ck_assert_uint_eq(f.plan.release, PG);
+	ck_assert_uint_eq(f.plan.add, 4 * PG);
+	tfs_plan_free(&f.plan);
+	ck_assert_int_eq(tfs_plan_make(f.curp, held, f.ncur, 4096, &f.doc, 10 * PG, 13 * PG - 1,
+				       &f.plan, f.why, sizeof(f.why)),
+			 -ENOSPC);
+	ck_assert_msg(f.why[0], "a reason");
+	/* Nothing held: both pages are released. */
+	ck_assert_int_eq(make(&f, 4096, 10 * PG, 12 * PG), 0);
+	ck_assert_uint_eq(f.plan.release, 2 * PG);
+	tfs_plan_free(&f.plan);
+}
+END_TEST
+
 /* rows * itemsize past 2^64 is refused, never wrapped into a small size. */
 START_TEST(size_overflow_refused)
 {
@@ -361,6 +390,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, shape_change_refused);
 	tcase_add_test(tc, limit_boundary_create);
 	tcase_add_test(tc, limit_boundary_resize);
+	tcase_add_test(tc, limit_resize_held);
 	tcase_add_test(tc, size_overflow_refused);
 	tcase_add_test(tc, charge_sum_saturates);
 	suite_add_tcase(s, tc);
