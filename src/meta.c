@@ -179,6 +179,16 @@ int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 	return 0;
 }
 
+bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef *b)
+{
+	if (!tfs_type_equal(&a->type, &b->type) || a->ndim != b->ndim)
+		return false;
+	for (unsigned i = 0; i < a->ndim; i++)
+		if (a->shape[i] != b->shape[i])
+			return false;
+	return true;
+}
+
 /* One column object of a written document. */
 static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char *why, size_t whylen)
 {

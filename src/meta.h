@@ -50,6 +50,9 @@ void tfs_doc_free(struct tfs_doc *doc);
 int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 		    const uint64_t *shape, unsigned ndim, char *why, size_t whylen);
 
+/* True when a and b store the same type with the same per-row shape. */
+bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef *b);
+
 /* Renders the generated meta.json for a table.  Returns a malloc'd string
  * (length in *len) or NULL when out of memory. */
 char *tfs_meta_render(const char *table, uint64_t rows, uint64_t version,
