@@ -95,18 +95,6 @@ int ctl_read_all(const char *path, char **out, size_t *len)
 	return rc;
 }
 
-/* A non-negative integral JSON number; rejects fractions and huge values. */
-static int json_u64(const cJSON *obj, const char *key, uint64_t *out)
-{
-	const cJSON *v = key ? cJSON_GetObjectItemCaseSensitive(obj, key) : obj;
-
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 18446744073709551616.0 ||
-	    v->valuedouble != (double)(uint64_t)v->valuedouble)
-		return -1;
-	*out = (uint64_t)v->valuedouble;
-	return 0;
-}
-
 int ctl_table_load(const char *table, struct ctl_table *t)
 {
 	char path[4096], why[TFS_WHY_MAX] = "";
@@ -135,7 +123,8 @@ int ctl_table_load(const char *table, struct ctl_table *t)
 	if (tfs_doc_parse(buf, len, &d, why, sizeof(why)) != 0 || !d.has_rows)
 		goto out_bad;
 	doc = cJSON_ParseWithLength(buf, len);
-	if (json_u64(doc, "version", &t->version) != 0)
+	if (tfs_json_uint(cJSON_GetObjectItemCaseSensitive(doc, "version"), UINT64_MAX,
+			  &t->version) != 0)
 		t->version = 0;
 	snprintf(t->name, sizeof(t->name), "%s", table);
 	t->rows = d.rows;
@@ -335,7 +324,9 @@ int ctl_table_version(const char *table, uint64_t *version)
 	}
 	doc = cJSON_Parse(buf);
 	free(buf);
-	rc = json_u64(doc, "version", version);
+	rc = tfs_json_uint(cJSON_GetObjectItemCaseSensitive(doc, "version"), UINT64_MAX, version)
+		 ? -1
+		 : 0;
 	cJSON_Delete(doc);
 	if (rc)
 		ctl_err(path, "malformed meta.json: no version");

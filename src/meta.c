@@ -124,18 +124,18 @@ static bool has_escaped_nul(const char *p, size_t n)
 	return false;
 }
 
-/* A JSON number that is a whole number in [0, max]. */
-static bool json_uint(const cJSON *n, uint64_t max, uint64_t *out)
+int tfs_json_uint(const cJSON *n, uint64_t max, uint64_t *out)
 {
 	double d;
 
 	if (!cJSON_IsNumber(n))
-		return false;
+		return -EINVAL;
 	d = n->valuedouble;
-	if (!isfinite(d) || d < 0 || d != floor(d) || d > (double)max)
-		return false;
+	/* 2^64 is (double)UINT64_MAX: the last bound keeps the cast defined */
+	if (!isfinite(d) || d < 0 || d != floor(d) || d > (double)max || d >= 18446744073709551616.0)
+		return -EINVAL;
 	*out = (uint64_t)d;
-	return true;
+	return 0;
 }
 
 int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
@@ -226,7 +226,7 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 		return -EINVAL;
 	}
 	if (cJSON_IsNumber(shape)) {
-		if (!json_uint(shape, TFS_ITEMSIZE_MAX, &dims[0])) {
+		if (tfs_json_uint(shape, TFS_ITEMSIZE_MAX, &dims[0])) {
 			WHY("column '%s': shape must hold whole numbers >= 1", name->valuestring);
 			return -EINVAL;
 		}
@@ -243,7 +243,7 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 				    name->valuestring, TFS_MAX_DIMS);
 				return -EINVAL;
 			}
-			if (!json_uint(d, TFS_ITEMSIZE_MAX, &dims[ndim])) {
+			if (tfs_json_uint(d, TFS_ITEMSIZE_MAX, &dims[ndim])) {
 				WHY("column '%s': shape must hold whole numbers >= 1",
 				    name->valuestring);
 				return -EINVAL;
@@ -318,7 +318,7 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
 	if (rows) {
 		/* 2^53: beyond, a JSON number is no longer a whole count. */
-		if (!json_uint(rows, UINT64_C(1) << 53, &doc->rows)) {
+		if (tfs_json_uint(rows, UINT64_C(1) << 53, &doc->rows)) {
 			WHY("\"rows\" must be a whole number >= 0");
 			goto out_root;
 		}

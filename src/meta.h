@@ -38,6 +38,12 @@ enum tfs_json_state { TFS_JSON_COMPLETE, TFS_JSON_INCOMPLETE, TFS_JSON_INVALID }
  * writes may complete it), or something that can never become valid. */
 enum tfs_json_state tfs_json_state(const char *buf, size_t len);
 
+struct cJSON;
+
+/* Reads a JSON number that is a whole number in [0, max] into *out: 0, or
+ * -EINVAL (n NULL, not a number, a fraction, negative or above max). */
+int tfs_json_uint(const struct cJSON *n, uint64_t max, uint64_t *out);
+
 /* Parses and validates a written document (names, types, shapes, duplicate
  * names).  Returns 0, or -EINVAL with the reason in why; on error doc is
  * left empty. */

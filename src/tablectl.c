@@ -157,11 +157,12 @@ out:
 	return rc;
 }
 
+/* A count in .status: 0 when absent or not a whole number >= 0. */
 static uint64_t json_num(const cJSON *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	uint64_t v;
 
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+	return tfs_json_uint(cJSON_GetObjectItemCaseSensitive(obj, key), UINT64_MAX, &v) ? 0 : v;
 }
 
 static const char *json_str(const cJSON *obj, const char *key, const char *dflt)
