@@ -173,24 +173,26 @@ static const char *json_str(const cJSON *obj, const char *key, const char *dflt)
 }
 
 /* A column spec "name:type[shape]": a trailing [..] of digits and commas is
- * the shape; any other bracket belongs to the type, as in datetime64[ns]. */
+ * the shape; any other bracket belongs to the type, as in datetime64[ns].
+ * Only the text is taken apart here: the name, type and shape are checked by
+ * tfs_coldef_init, as the daemon checks a column written to meta.json. */
 static int parse_colspec(const char *spec, struct tfs_coldef *def)
 {
-	char why[TFS_WHY_MAX], type[TFS_TYPE_STR_MAX * 2];
+	char why[TFS_WHY_MAX], name[TFS_NAME_MAX + 1], type[TFS_TYPE_STR_MAX * 2];
 	const char *colon = strchr(spec, ':'), *open = NULL, *p;
+	uint64_t dims[TFS_MAX_DIMS];
+	unsigned ndim = 0;
 	size_t tlen, nlen;
+	char *end;
 
-	memset(def, 0, sizeof(*def));
 	nlen = colon ? (size_t)(colon - spec) : 0;
 	if (!colon || nlen > TFS_NAME_MAX) {
 		ctl_err(spec, "%s",
 			colon ? "column name too long" : "expected NAME:TYPE, e.g. price:float64");
 		return -1;
 	}
-	memcpy(def->name, spec, nlen);
-	def->name[nlen] = '\0';
-	if (ctl_check_name("create", def->name))
-		return -1;
+	memcpy(name, spec, nlen);
+	name[nlen] = '\0';
 	tlen = strlen(colon + 1);
 	if (tlen && colon[tlen] == ']')
 		open = strrchr(colon + 1, '[');
@@ -204,38 +206,30 @@ static int parse_colspec(const char *spec, struct tfs_coldef *def)
 	}
 	memcpy(type, colon + 1, tlen);
 	type[tlen] = '\0';
-	if (tfs_type_parse(type, &def->type, why, sizeof(why)) != 0) {
-		ctl_err(spec, "%s", why);
-		return -1;
-	}
-	def->itemsize = def->type.size;
-	for (p = open ? open + 1 : NULL; p && *p != ']';) {
-		char *end;
-		unsigned long long v;
+	/* Dimensions past TFS_MAX_DIMS are counted, not kept: the count is
+	 * what tfs_coldef_init refuses.  One too large to read is ULLONG_MAX,
+	 * refused there as too large. */
+	for (p = open ? open + 1 : NULL; p && *p != ']'; p = end) {
+		uint64_t v;
 
-		while (*p == ' ')
-			p++;
-		if (*p == ']' && def->ndim == 0)
+		p += strspn(p, " ");
+		if (*p == ']' && ndim == 0)
 			break;
-		errno = 0;
 		v = strtoull(p, &end, 10);
-		if (def->ndim == TFS_MAX_DIMS) {
-			ctl_err(spec, "more than %d dimensions", TFS_MAX_DIMS);
-			return -1;
-		}
-		if (end == p || errno || v == 0) {
+		if (end == p) {
 			ctl_err(spec, "bad shape: dimensions are integers >= 1");
 			return -1;
 		}
-		def->shape[def->ndim++] = v;
-		if (v > TFS_ITEMSIZE_MAX || (def->itemsize *= v) > TFS_ITEMSIZE_MAX) {
-			ctl_err(spec, "row too large (over %" PRIu64 " bytes)", TFS_ITEMSIZE_MAX);
-			return -1;
-		}
-		for (p = end; *p == ' '; p++)
-			;
-		if (*p == ',')
-			p++;
+		if (ndim < TFS_MAX_DIMS)
+			dims[ndim] = v;
+		ndim++;
+		end += strspn(end, " ");
+		if (*end == ',')
+			end++;
+	}
+	if (tfs_coldef_init(def, name, type, dims, ndim, why, sizeof(why)) != 0) {
+		ctl_err(spec, "%s", why);
+		return -1;
 	}
 	return 0;
 }
