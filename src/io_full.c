@@ -16,7 +16,8 @@ static ssize_t transfer(int fd, char *buf, size_t len, const uint64_t *off, bool
 
 	while (done < len) {
 		if (!off)
-			n = wr ? write(fd, buf + done, len - done) : read(fd, buf + done, len - done);
+			n = wr ? write(fd, buf + done, len - done)
+			       : read(fd, buf + done, len - done);
 		else
 			n = wr ? pwrite(fd, buf + done, len - done, (off_t)(*off + done))
 			       : pread(fd, buf + done, len - done, (off_t)(*off + done));

@@ -132,7 +132,8 @@ int tfs_json_uint(const cJSON *n, uint64_t max, uint64_t *out)
 		return -EINVAL;
 	d = n->valuedouble;
 	/* 2^64 is (double)UINT64_MAX: the last bound keeps the cast defined */
-	if (!isfinite(d) || d < 0 || d != floor(d) || d > (double)max || d >= 18446744073709551616.0)
+	if (!isfinite(d) || d < 0 || d != floor(d) || d > (double)max ||
+	    d >= 18446744073709551616.0)
 		return -EINVAL;
 	*out = (uint64_t)d;
 	return 0;

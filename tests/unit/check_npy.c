@@ -54,7 +54,8 @@ START_TEST(header_is_numpys)
 	    {"bool", 0, 0, "{'descr': '|b1', 'fortran_order': False, 'shape': (0,), }"},
 	    {"float32", 1, 5, "{'descr': '<f4', 'fortran_order': False, 'shape': (5, 2), }"},
 	    {"bytes16", 2, 7, "{'descr': '|S16', 'fortran_order': False, 'shape': (7, 2, 3), }"},
-	    {"datetime64[ns]", 0, 1, "{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (1,), }"},
+	    {"datetime64[ns]", 0, 1,
+	     "{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (1,), }"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
