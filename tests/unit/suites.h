@@ -13,5 +13,6 @@ Suite *store_suite(void);
 Suite *arrow_suite(void);
 Suite *fs_suite(void);
 Suite *npy_suite(void);
+Suite *io_full_suite(void);
 
 #endif
