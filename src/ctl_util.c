@@ -470,7 +470,7 @@ int ctl_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const cha
 		return 0;
 	errno = -rc;
 	if (what)
-		ctl_err(what, "%s", rc == -EIO ? "short write" : strerror(errno));
+		ctl_err(what, "%s", strerror(errno));
 	return -1;
 }
 
