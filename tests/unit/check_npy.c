@@ -197,7 +197,7 @@ END_TEST
  * more; a header length beyond TFS_NPY_DICT_MAX is refused, not awaited. */
 START_TEST(parse_not_npy)
 {
-	unsigned char buf[64];
+	unsigned char buf[256];
 	char why[TFS_WHY_MAX];
 	struct tfs_npy h;
 
