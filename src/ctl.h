@@ -185,6 +185,32 @@ void ctl_progress_update(struct ctl_progress *p, uint64_t done);
 /* Erases the progress line. */
 void ctl_progress_end(struct ctl_progress *p);
 
+/* ---- ctl_grid.c: text tables ---- */
+
+/* Rows of text cells printed in aligned columns; set ncols (and right)
+ * before the first cell. */
+struct ctl_grid {
+	size_t ncols;
+	size_t ncells;
+	size_t cap;
+	char **cells;
+	bool right[16]; /* right-align the first 16 columns when set (numbers) */
+	bool oom;	/* a cell was lost: ctl_grid_flush reports it */
+};
+
+/* Adds the next cell, row by row (a copy of cell). */
+void ctl_grid_put(struct ctl_grid *g, const char *cell);
+
+/* Adds the next cell, formatted (at most 511 bytes). */
+void ctl_grid_putf(struct ctl_grid *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Frees the cells without printing; g is empty again. */
+void ctl_grid_free(struct ctl_grid *g);
+
+/* Prints and frees the grid; two spaces between columns, none trailing.
+ * 0, or -1 (reported) when a cell was lost to a lack of memory. */
+int ctl_grid_flush(struct ctl_grid *g);
+
 /* ---- ctl_value.c: item bytes to text and back ---- */
 
 /* Appends the text of one row of column def (item points at its itemsize

@@ -13,104 +13,42 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "io_full.h"
+#include "npy.h"
 
-struct npy {
-	char descr[TFS_TYPE_STR_MAX];
-	bool fortran;
-	unsigned ndim;
-	uint64_t shape[TFS_MAX_DIMS + 1];
-	uint64_t data_off;
-};
-
-/* The value of key in the header dict, a Python literal such as
- * {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), } */
-static const char *npy_value(const char *dict, const char *key)
+/* Reads and parses the .npy header of fd (path, for messages): 0, or -1
+ * (reported). */
+static int read_header(int fd, const char *path, struct tfs_npy *h)
 {
-	char pat[24];
-	const char *p;
+	char why[TFS_WHY_MAX];
+	size_t want = TFS_NPY_PREAMBLE;
+	unsigned char *buf = NULL, *grown;
+	ssize_t n = 0;
+	int rc;
 
-	snprintf(pat, sizeof(pat), "'%s'", key);
-	p = strstr(dict, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat) + strspn(p + strlen(pat), " ");
-	return *p == ':' ? p + 1 + strspn(p + 1, " ") : NULL;
-}
-
-static int npy_dict(const char *dict, struct npy *h, const char **why)
-{
-	const char *d = npy_value(dict, "descr"), *f = npy_value(dict, "fortran_order");
-	const char *p = npy_value(dict, "shape");
-	char *end;
-	size_t n;
-
-	*why = "malformed header";
-	if (!d || !f || !p || *p != '(')
-		return -1;
-	if (*d != '\'') {
-		*why = *d == '[' ? "structured dtypes are not supported" : *why;
-		return -1;
-	}
-	n = strcspn(d + 1, "'");
-	if (d[1 + n] != '\'' || n >= sizeof(h->descr))
-		return -1;
-	memcpy(h->descr, d + 1, n);
-	h->fortran = !strncmp(f, "True", 4);
-	for (p++; p += strspn(p, " ,"), *p != ')'; p = end) {
-		if (h->ndim > TFS_MAX_DIMS) {
-			*why = "too many dimensions";
-			return -1;
+	for (;;) {
+		grown = realloc(buf, want);
+		if (!grown) {
+			rc = -ENOMEM;
+			break;
 		}
-		errno = 0;
-		h->shape[h->ndim++] = strtoull(p, &end, 10);
-		if (end == p || errno || *p == '-')
-			return -1;
+		buf = grown;
+		n = tfs_pread_full(fd, buf, want, 0);
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
+		rc = tfs_npy_parse(buf, (size_t)n, h, why, sizeof(why));
+		/* -EAGAIN: the header goes on, unless the file ended */
+		if (rc != -EAGAIN || (size_t)n < want)
+			break;
+		want = h->data_off;
 	}
-	return 0;
-}
-
-static int npy_header(int fd, const char *path, struct npy *h)
-{
-	unsigned char pre[12];
-	const char *why = "not a .npy file";
-	uint32_t hlen;
-	char *text = NULL;
-	int rc = -1;
-
-	memset(h, 0, sizeof(*h));
-	if (ctl_pread_full(fd, pre, 10, 0, path))
-		return -1;
-	if (memcmp(pre, "\x93NUMPY", 6) || pre[6] < 1 || pre[6] > 3)
-		goto out;
-	hlen = (uint32_t)pre[8] | (uint32_t)pre[9] << 8;
-	h->data_off = 10 + (uint64_t)hlen;
-	if (pre[6] > 1) {
-		if (ctl_pread_full(fd, pre + 10, 2, 10, path))
-			return -1;
-		hlen |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
-		h->data_off = 12 + (uint64_t)hlen;
-	}
-	why = "header too large";
-	if (hlen > (1u << 24) || !(text = malloc(hlen + 1)))
-		goto out;
-	if (ctl_pread_full(fd, text, hlen, h->data_off - hlen, path))
-		goto out_quiet;
-	text[hlen] = '\0';
-	if (npy_dict(text, h, &why) || !*h->descr)
-		goto out;
-	why = "a 0-d array has no rows";
-	if (h->ndim == 0)
-		goto out;
-	why = "Fortran-order arrays are not supported";
-	if (h->fortran && h->ndim > 1)
-		goto out;
-	rc = 0;
-	goto out_quiet;
-out:
-	ctl_err("import", "%s: %s", path, why);
-out_quiet:
-	free(text);
-	return rc;
+	free(buf);
+	if (rc == 0)
+		return 0;
+	ctl_err("import", "%s: %s", path, rc == -EINVAL || rc == -EAGAIN ? why : strerror(-rc));
+	return -1;
 }
 
 /* Copies len bytes from in (at in_off) to out (at out_off) in chunks.
@@ -152,25 +90,28 @@ out:
 
 int ctl_import_npy(const char *table, const char *path, const char *column)
 {
-	char name[TFS_NAME_MAX + 1], why[TFS_WHY_MAX], cpath[4096];
+	char base_name[TFS_NAME_MAX + 1], name[TFS_NAME_MAX + 1], why[TFS_WHY_MAX], cpath[4096];
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	struct tfs_coldef def = {0};
 	struct ctl_table t = {0};
 	uint64_t rows, len;
 	struct stat st;
-	struct npy h;
+	struct tfs_npy h;
 	int fd, out = -1, lock = -1, rc = -1, exists;
 	long idx;
 
-	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 4), base);
+	snprintf(base_name, sizeof(base_name), "%.*s", (int)(strlen(base) - 4), base);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		ctl_err("import", "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (npy_header(fd, path, &h))
+	if (read_header(fd, path, &h))
 		goto out;
-	if (tfs_type_parse(h.descr, &def.type, why, sizeof(why))) {
+	snprintf(name, sizeof(name), "%s", column ? column : base_name);
+	if (ctl_check_name(column ? "import" : "import (use --column NAME)", name))
+		goto out;
+	if (tfs_coldef_init(&def, name, h.descr, h.shape + 1, h.ndim - 1, why, sizeof(why))) {
 		/* numpy's default for dates: say how to store them */
 		if (strstr(h.descr, "M8[D]"))
 			snprintf(why, sizeof(why), "datetime64[D] is not a tablefs type: convert the "
@@ -178,19 +119,7 @@ int ctl_import_npy(const char *table, const char *path, const char *column)
 		ctl_err("import", "%s: %s", path, why);
 		goto out;
 	}
-	snprintf(def.name, sizeof(def.name), "%s", column ? column : name);
-	if (ctl_check_name(column ? "import" : "import (use --column NAME)", def.name))
-		goto out;
 	rows = h.shape[0];
-	def.itemsize = def.type.size;
-	for (unsigned i = 1; i < h.ndim; i++) {
-		def.shape[def.ndim++] = h.shape[i];
-		if (h.shape[i] > TFS_ITEMSIZE_MAX ||
-		    (def.itemsize *= h.shape[i]) > TFS_ITEMSIZE_MAX) {
-			ctl_err("import", "%s: rows too large", path);
-			goto out;
-		}
-	}
 	if (__builtin_mul_overflow(rows, def.itemsize, &len) ||
 	    (S_ISREG(st.st_mode) && (uint64_t)st.st_size < h.data_off + len)) {
 		ctl_err("import", "%s: truncated: the header promises %" PRIu64 " bytes of data",
@@ -202,10 +131,7 @@ int ctl_import_npy(const char *table, const char *path, const char *column)
 				      ctl_table_load(table, &t))))
 		goto out;
 	idx = exists ? ctl_table_find(&t, def.name) : -1;
-	if (idx >= 0 &&
-	    (!tfs_type_equal(&t.cols[idx].def.type, &def.type) ||
-	     t.cols[idx].def.ndim != def.ndim ||
-	     memcmp(t.cols[idx].def.shape, def.shape, def.ndim * sizeof(def.shape[0])))) {
+	if (idx >= 0 && !tfs_coldef_same_layout(&t.cols[idx].def, &def)) {
 		ctl_err("import", "%s: column '%s' exists with another type or shape", path,
 			def.name);
 		goto out;
@@ -244,25 +170,10 @@ out:
 
 int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const char *file)
 {
-	char dtype[TFS_TYPE_STR_MAX], head[512], cpath[4096];
-	int n, pad, in, out, rc = -1;
+	char head[TFS_NPY_HEADER_MAX], cpath[4096];
+	size_t n = tfs_npy_header(&c->def, t->rows, head);
+	int in, out, rc = -1;
 
-	tfs_type_dtype(&c->def.type, dtype, sizeof(dtype));
-	n = snprintf(head + 10, sizeof(head) - 10,
-		     "{'descr': '%s', 'fortran_order': False, 'shape': (%" PRIu64, dtype, t->rows);
-	for (unsigned i = 0; i < c->def.ndim; i++)
-		n += snprintf(head + 10 + n, sizeof(head) - 10 - (size_t)n, ", %" PRIu64,
-			      c->def.shape[i]);
-	n += snprintf(head + 10 + n, sizeof(head) - 10 - (size_t)n, "%s), }",
-		      c->def.ndim ? "" : ",");
-	/* numpy aligns the data to 64 bytes; the header ends with '\n' */
-	pad = 63 - (10 + n) % 64;
-	memset(head + 10 + n, ' ', (size_t)pad);
-	n += pad;
-	head[10 + n++] = '\n';
-	memcpy(head, "\x93NUMPY\x01\x00", 8);
-	head[8] = (char)(n & 0xff);
-	head[9] = (char)(n >> 8);
 	if (ctl_path(cpath, sizeof(cpath), t->name, c->file))
 		return -1;
 	in = open(cpath, O_RDONLY | O_CLOEXEC);
@@ -278,8 +189,8 @@ int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const cha
 		close(in);
 		return -1;
 	}
-	if (!ctl_pwrite_full(out, head, 10 + (size_t)n, 0, file))
-		rc = copy_bytes(in, 0, out, 10 + (uint64_t)n, t->rows * c->def.itemsize,
+	if (!ctl_pwrite_full(out, head, n, 0, file))
+		rc = copy_bytes(in, 0, out, n, t->rows * c->def.itemsize,
 				c->def.name, file, "exporting");
 	if (close(out) && !rc) {
 		ctl_err("export", "%s: %s", file, strerror(errno));

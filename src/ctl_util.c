@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "io_full.h"
 #include "mem.h"
 
 /* Column files are little-endian and tablectl reads them with memcpy. */
@@ -94,18 +95,6 @@ int ctl_read_all(const char *path, char **out, size_t *len)
 	return rc;
 }
 
-/* A non-negative integral JSON number; rejects fractions and huge values. */
-static int json_u64(const cJSON *obj, const char *key, uint64_t *out)
-{
-	const cJSON *v = key ? cJSON_GetObjectItemCaseSensitive(obj, key) : obj;
-
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 18446744073709551616.0 ||
-	    v->valuedouble != (double)(uint64_t)v->valuedouble)
-		return -1;
-	*out = (uint64_t)v->valuedouble;
-	return 0;
-}
-
 int ctl_table_load(const char *table, struct ctl_table *t)
 {
 	char path[4096], why[TFS_WHY_MAX] = "";
@@ -134,7 +123,8 @@ int ctl_table_load(const char *table, struct ctl_table *t)
 	if (tfs_doc_parse(buf, len, &d, why, sizeof(why)) != 0 || !d.has_rows)
 		goto out_bad;
 	doc = cJSON_ParseWithLength(buf, len);
-	if (json_u64(doc, "version", &t->version) != 0)
+	if (tfs_json_uint(cJSON_GetObjectItemCaseSensitive(doc, "version"), UINT64_MAX,
+			  &t->version) != 0)
 		t->version = 0;
 	snprintf(t->name, sizeof(t->name), "%s", table);
 	t->rows = d.rows;
@@ -334,7 +324,9 @@ int ctl_table_version(const char *table, uint64_t *version)
 	}
 	doc = cJSON_Parse(buf);
 	free(buf);
-	rc = json_u64(doc, "version", version);
+	rc = tfs_json_uint(cJSON_GetObjectItemCaseSensitive(doc, "version"), UINT64_MAX, version)
+		 ? -1
+		 : 0;
 	cJSON_Delete(doc);
 	if (rc)
 		ctl_err(path, "malformed meta.json: no version");
@@ -389,11 +381,9 @@ int ctl_schema_apply(const char *what, const char *table, enum ctl_mkdir mk, boo
 	char dir[4096], meta[4096], reason[TFS_WHY_MAX * 2];
 	int fd, err = 0, rc = -1, own = -1;
 	bool created = false;
-	size_t len, off = 0;
 	cJSON *status;
 	bool absent;
 	char *text;
-	ssize_t w;
 
 	if (ctl_path(dir, sizeof(dir), table, NULL) ||
 	    ctl_path(meta, sizeof(meta), table, "meta.json"))
@@ -403,7 +393,6 @@ int ctl_schema_apply(const char *what, const char *table, enum ctl_mkdir mk, boo
 		ctl_err(what, "%s", strerror(ENOMEM));
 		return -1;
 	}
-	len = strlen(text);
 	if (mk != CTL_MKDIR_NO) {
 		if (mkdir(dir, 0777) == 0) {
 			created = true;
@@ -430,16 +419,7 @@ int ctl_schema_apply(const char *what, const char *table, enum ctl_mkdir mk, boo
 		err = errno;
 		goto out_refused;
 	}
-	while (off < len) {
-		w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = w < 0 ? errno : EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
+	err = -tfs_write_full(fd, text, strlen(text));
 	if (close(fd) != 0 && !err)
 		err = errno;
 	if (!err) {
@@ -470,41 +450,28 @@ out_free:
 	return rc;
 }
 
-/* Moves len bytes at off through pread or pwrite, resuming after short
- * transfers and EINTR. */
-static int full_io(int fd, char *buf, size_t len, uint64_t off, bool wr, const char *what)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = wr ? pwrite(fd, buf + done, len - done, (off_t)(off + done))
-		       : pread(fd, buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = wr ? EIO : ENODATA;
-		if (n <= 0) {
-			if (what)
-				ctl_err(what, "%s",
-					n < 0 ? strerror(errno)
-					: wr  ? "short write"
-					      : "column shorter than its table");
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 int ctl_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *what)
 {
-	return full_io(fd, buf, len, off, false, what);
+	ssize_t n = tfs_pread_full(fd, buf, len, off);
+
+	if ((size_t)n == len)
+		return 0;
+	errno = n < 0 ? (int)-n : ENODATA;
+	if (what)
+		ctl_err(what, "%s", n < 0 ? strerror(errno) : "column shorter than its table");
+	return -1;
 }
 
 int ctl_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *what)
 {
-	return full_io(fd, (char *)buf, len, off, true, what);
+	int rc = tfs_pwrite_full(fd, buf, len, off);
+
+	if (rc == 0)
+		return 0;
+	errno = -rc;
+	if (what)
+		ctl_err(what, "%s", strerror(errno));
+	return -1;
 }
 
 /* Makes room for n more bytes and the terminating NUL. */

@@ -67,13 +67,6 @@ uint16_t ctl_double_to_half(double d)
 	return sign | (uint16_t)((e + 15) << 10) | (uint16_t)(keep - 1024);
 }
 
-static const char *unit_name(enum tfs_unit u)
-{
-	static const char *const names[] = {"", "s", "ms", "us", "ns"};
-
-	return names[u];
-}
-
 /* Units per second of each time unit. */
 static const int64_t per_sec[] = {1, 1, 1000, 1000000, 1000000000};
 
@@ -239,7 +232,7 @@ static int format_scalar(struct ctl_str *s, const struct tfs_type *t, const unsi
 	if (t->kind == TFS_DATETIME)
 		return format_datetime(s, t->unit, sv);
 	if (t->kind == TFS_TIMEDELTA)
-		return ctl_str_printf(s, "%" PRId64 " %s", sv, unit_name(t->unit));
+		return ctl_str_printf(s, "%" PRId64 " %s", sv, tfs_unit_name(t->unit));
 	if (t->kind == TFS_UINT)
 		return ctl_str_printf(s, "%" PRIu64, uv);
 	return ctl_str_printf(s, "%" PRId64, sv);
@@ -474,7 +467,6 @@ int ctl_parse_iso(const char *s, enum tfs_unit u, int64_t *out, const char **why
 /* "1500 ms", "1500ms" or a bare count in the column's unit. */
 static int parse_timedelta(const char *s, enum tfs_unit u, int64_t *out, const char **why)
 {
-	static const char *const names[] = {"", "s", "ms", "us", "ns"};
 	enum tfs_unit from = u;
 	char *end;
 	int64_t v;
@@ -487,9 +479,8 @@ static int parse_timedelta(const char *s, enum tfs_unit u, int64_t *out, const c
 	while (*end == ' ')
 		end++;
 	if (*end) {
-		for (from = TFS_UNIT_S; from <= TFS_UNIT_NS && strcmp(end, names[from]); from++)
-			;
-		if (from > TFS_UNIT_NS)
+		from = tfs_unit_parse(end, strlen(end));
+		if (from == TFS_UNIT_NONE)
 			return -1;
 	}
 	if (from <= u) {

@@ -124,23 +124,20 @@ static bool has_escaped_nul(const char *p, size_t n)
 	return false;
 }
 
-enum json_uint_rc { UINT_OK, UINT_NOT_WHOLE, UINT_TOO_LARGE };
-
-/* A JSON number that is a whole number in [0, max]; a whole number past
- * max (or beyond any double) is too large, anything else not whole. */
-static enum json_uint_rc json_uint(const cJSON *n, uint64_t max, uint64_t *out)
+int tfs_json_uint(const cJSON *n, uint64_t max, uint64_t *out)
 {
 	double d;
 
 	if (!cJSON_IsNumber(n))
-		return UINT_NOT_WHOLE;
+		return -EINVAL;
 	d = n->valuedouble;
 	if (isnan(d) || d < 0 || (isfinite(d) && d != floor(d)))
-		return UINT_NOT_WHOLE;
-	if (!isfinite(d) || d > (double)max)
-		return UINT_TOO_LARGE;
+		return -EINVAL;
+	/* 2^64 is (double)UINT64_MAX: the last bound keeps the cast defined */
+	if (!isfinite(d) || d > (double)max || d >= 18446744073709551616.0)
+		return -ERANGE;
 	*out = (uint64_t)d;
-	return UINT_OK;
+	return 0;
 }
 
 /* The keys meta.json renders: a document read from it and written back
@@ -233,18 +230,28 @@ int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 /* One dimension of a column's shape; false with the reason in why. */
 static bool shape_dim(const cJSON *d, const char *col, uint64_t *out, char *why, size_t whylen)
 {
-	switch (json_uint(d, TFS_ITEMSIZE_MAX, out)) {
-	case UINT_OK:
+	switch (tfs_json_uint(d, TFS_ITEMSIZE_MAX, out)) {
+	case 0:
 		return true;
-	case UINT_TOO_LARGE:
+	case -ERANGE:
 		WHY("column '%s': shape dimension too large: a row may be at most %llu bytes", col,
 		    (unsigned long long)TFS_ITEMSIZE_MAX);
 		return false;
-	case UINT_NOT_WHOLE:
+	default:
 		break;
 	}
 	WHY("column '%s': shape must hold whole numbers >= 1", col);
 	return false;
+}
+
+bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef *b)
+{
+	if (!tfs_type_equal(&a->type, &b->type) || a->ndim != b->ndim)
+		return false;
+	for (unsigned i = 0; i < a->ndim; i++)
+		if (a->shape[i] != b->shape[i])
+			return false;
+	return true;
 }
 
 /* One column object of a written document. */
@@ -395,13 +402,13 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
 	if (rows) {
 		/* 2^53: beyond, a JSON number is no longer a whole count. */
-		switch (json_uint(rows, TFS_ROWS_MAX, &doc->rows)) {
-		case UINT_OK:
+		switch (tfs_json_uint(rows, TFS_ROWS_MAX, &doc->rows)) {
+		case 0:
 			break;
-		case UINT_TOO_LARGE:
+		case -ERANGE:
 			WHY("\"rows\" too large: at most %llu", (unsigned long long)TFS_ROWS_MAX);
 			goto out_root;
-		case UINT_NOT_WHOLE:
+		default:
 			WHY("\"rows\" must be a whole number >= 0");
 			goto out_root;
 		}

@@ -43,6 +43,13 @@ enum tfs_json_state { TFS_JSON_COMPLETE, TFS_JSON_INCOMPLETE, TFS_JSON_INVALID }
  * writes may complete it), or something that can never become valid. */
 enum tfs_json_state tfs_json_state(const char *buf, size_t len);
 
+struct cJSON;
+
+/* Reads a JSON number that is a whole number in [0, max] into *out: 0,
+ * -ERANGE (a whole number above max, or beyond any double) or -EINVAL (n
+ * NULL, not a number, a fraction, negative). */
+int tfs_json_uint(const struct cJSON *n, uint64_t max, uint64_t *out);
+
 /* Parses and validates a written document (names, types, shapes, duplicate
  * names, keys: those meta.json renders and no others).  Returns 0, or -EINVAL with the reason in why; on error doc is
  * left empty. */
@@ -54,6 +61,9 @@ void tfs_doc_free(struct tfs_doc *doc);
 /* Fills def from a name, type string and shape; checks each. 0 or -EINVAL. */
 int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 		    const uint64_t *shape, unsigned ndim, char *why, size_t whylen);
+
+/* True when a and b store the same type with the same per-row shape. */
+bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef *b);
 
 /* Renders the generated meta.json for a table.  Returns a malloc'd string
  * (length in *len) or NULL when out of memory. */

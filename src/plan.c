@@ -10,16 +10,6 @@
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
-static bool same_shape(const struct tfs_coldef *a, const struct tfs_coldef *b)
-{
-	if (a->ndim != b->ndim)
-		return false;
-	for (unsigned i = 0; i < a->ndim; i++)
-		if (a->shape[i] != b->shape[i])
-			return false;
-	return true;
-}
-
 /* rows * itemsize, or false when it does not fit in 63 bits. */
 static bool column_bytes(uint64_t rows, uint64_t itemsize, uint64_t *out)
 {
@@ -90,7 +80,7 @@ int tfs_plan_make(const struct tfs_coldef *const *cur, const bool *held, size_t 
 			if (strcmp(cur[k]->name, c->name) == 0)
 				break;
 		if (k < ncur) {
-			if (!tfs_type_equal(&cur[k]->type, &c->type) || !same_shape(cur[k], c)) {
+			if (!tfs_coldef_same_layout(cur[k], c)) {
 				describe(cur[k], a, sizeof(a));
 				describe(c, b, sizeof(b));
 				WHY("column '%s' is %s and cannot become %s (delete it and create it "

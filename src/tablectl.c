@@ -62,106 +62,12 @@ struct opts {
 	unsigned seen; /* enum opt_bit */
 };
 
-/* Rows of text cells printed in aligned columns. */
-struct grid {
-	size_t ncols;
-	size_t ncells;
-	size_t cap;
-	char **cells;
-	bool right[16]; /* right-align the first 16 columns when set (numbers) */
-	bool oom;
-};
-
-static void grid_put(struct grid *g, const char *cell)
-{
-	char **nc;
-
-	if (g->ncells == g->cap) {
-		nc = realloc(g->cells, (g->cap ? g->cap * 2 : 64) * sizeof(*nc));
-		if (!nc) {
-			g->oom = true;
-			return;
-		}
-		g->cells = nc;
-		g->cap = g->cap ? g->cap * 2 : 64;
-	}
-	g->cells[g->ncells] = strdup(cell);
-	if (g->cells[g->ncells])
-		g->ncells++;
-	else
-		g->oom = true;
-}
-
-static void grid_putf(struct grid *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void grid_putf(struct grid *g, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	grid_put(g, buf);
-}
-
-static void grid_free(struct grid *g)
-{
-	for (size_t i = 0; i < g->ncells; i++)
-		free(g->cells[i]);
-	free(g->cells);
-	memset(g, 0, sizeof(*g));
-}
-
-/* Columns a cell takes on a terminal: one per UTF-8 character (cells are
- * valid UTF-8, see ctl_format_item; wide characters are not told apart). */
-static size_t text_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-/* Prints and frees the grid; two spaces between columns, none trailing. */
-static int grid_flush(struct grid *g)
-{
-	size_t *w = calloc(g->ncols, sizeof(*w)), c, l;
-	bool right;
-	int rc = -1;
-
-	if (!w || g->oom) {
-		ctl_err(NULL, "%s", strerror(ENOMEM));
-		goto out;
-	}
-	for (size_t i = 0; i < g->ncells; i++) {
-		l = text_width(g->cells[i]);
-		if (l > w[i % g->ncols])
-			w[i % g->ncols] = l;
-	}
-	for (size_t i = 0; i < g->ncells; i++) {
-		c = i % g->ncols;
-		right = c < 16 && g->right[c];
-		l = w[c] - text_width(g->cells[i]);
-		if (c == g->ncols - 1 && !right)
-			printf("%s\n", g->cells[i]);
-		else
-			printf("%*s%s%*s%s", right ? (int)l : 0, "", g->cells[i], right ? 0 : (int)l,
-			       "", c == g->ncols - 1 ? "\n" : "  ");
-	}
-	rc = 0;
-out:
-	grid_free(g);
-	free(w);
-	return rc;
-}
-
+/* A count in .status: 0 when absent or not a whole number >= 0. */
 static uint64_t json_num(const cJSON *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	uint64_t v;
 
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+	return tfs_json_uint(cJSON_GetObjectItemCaseSensitive(obj, key), UINT64_MAX, &v) ? 0 : v;
 }
 
 static const char *json_str(const cJSON *obj, const char *key, const char *dflt)
@@ -172,24 +78,26 @@ static const char *json_str(const cJSON *obj, const char *key, const char *dflt)
 }
 
 /* A column spec "name:type[shape]": a trailing [..] of digits and commas is
- * the shape; any other bracket belongs to the type, as in datetime64[ns]. */
+ * the shape; any other bracket belongs to the type, as in datetime64[ns].
+ * Only the text is taken apart here: the name, type and shape are checked by
+ * tfs_coldef_init, as the daemon checks a column written to meta.json. */
 static int parse_colspec(const char *spec, struct tfs_coldef *def)
 {
-	char why[TFS_WHY_MAX], type[TFS_TYPE_STR_MAX * 2];
+	char why[TFS_WHY_MAX], name[TFS_NAME_MAX + 1], type[TFS_TYPE_STR_MAX * 2];
 	const char *colon = strchr(spec, ':'), *open = NULL, *p;
+	uint64_t dims[TFS_MAX_DIMS];
+	unsigned ndim = 0;
 	size_t tlen, nlen;
+	char *end;
 
-	memset(def, 0, sizeof(*def));
 	nlen = colon ? (size_t)(colon - spec) : 0;
 	if (!colon || nlen > TFS_NAME_MAX) {
 		ctl_err(spec, "%s",
 			colon ? "column name too long" : "expected NAME:TYPE, e.g. price:float64");
 		return -1;
 	}
-	memcpy(def->name, spec, nlen);
-	def->name[nlen] = '\0';
-	if (ctl_check_name("create", def->name))
-		return -1;
+	memcpy(name, spec, nlen);
+	name[nlen] = '\0';
 	tlen = strlen(colon + 1);
 	if (tlen && colon[tlen] == ']')
 		open = strrchr(colon + 1, '[');
@@ -203,38 +111,30 @@ static int parse_colspec(const char *spec, struct tfs_coldef *def)
 	}
 	memcpy(type, colon + 1, tlen);
 	type[tlen] = '\0';
-	if (tfs_type_parse(type, &def->type, why, sizeof(why)) != 0) {
-		ctl_err(spec, "%s", why);
-		return -1;
-	}
-	def->itemsize = def->type.size;
-	for (p = open ? open + 1 : NULL; p && *p != ']';) {
-		char *end;
-		unsigned long long v;
+	/* Dimensions past TFS_MAX_DIMS are counted, not kept: the count is
+	 * what tfs_coldef_init refuses.  One too large to read is ULLONG_MAX,
+	 * refused there as too large. */
+	for (p = open ? open + 1 : NULL; p && *p != ']'; p = end) {
+		uint64_t v;
 
-		while (*p == ' ')
-			p++;
-		if (*p == ']' && def->ndim == 0)
+		p += strspn(p, " ");
+		if (*p == ']' && ndim == 0)
 			break;
-		errno = 0;
 		v = strtoull(p, &end, 10);
-		if (def->ndim == TFS_MAX_DIMS) {
-			ctl_err(spec, "more than %d dimensions", TFS_MAX_DIMS);
-			return -1;
-		}
-		if (end == p || errno || v == 0) {
+		if (end == p) {
 			ctl_err(spec, "bad shape: dimensions are integers >= 1");
 			return -1;
 		}
-		def->shape[def->ndim++] = v;
-		if (v > TFS_ITEMSIZE_MAX || (def->itemsize *= v) > TFS_ITEMSIZE_MAX) {
-			ctl_err(spec, "row too large (over %" PRIu64 " bytes)", TFS_ITEMSIZE_MAX);
-			return -1;
-		}
-		for (p = end; *p == ' '; p++)
-			;
-		if (*p == ',')
-			p++;
+		if (ndim < TFS_MAX_DIMS)
+			dims[ndim] = v;
+		ndim++;
+		end += strspn(end, " ");
+		if (*end == ',')
+			end++;
+	}
+	if (tfs_coldef_init(def, name, type, dims, ndim, why, sizeof(why)) != 0) {
+		ctl_err(spec, "%s", why);
+		return -1;
 	}
 	return 0;
 }
@@ -363,7 +263,7 @@ static int table_rows(cJSON *st, struct ls_row **rows, size_t *n)
  * can be found after the fact. */
 static int print_tables(cJSON *st, const char *size_header, bool status)
 {
-	struct grid g = {.ncols = status ? 5 : 4, .right = {false, true, true, true, true}};
+	struct ctl_grid g = {.ncols = status ? 5 : 4, .right = {false, true, true, true, true}};
 	struct ls_row *rows;
 	bool header = false;
 	char size[32];
@@ -373,24 +273,24 @@ static int print_tables(cJSON *st, const char *size_header, bool status)
 	if (table_rows(st, &rows, &n))
 		return -1;
 	qsort(rows, n, sizeof(*rows), ls_cmp);
-	grid_put(&g, "NAME");
-	grid_put(&g, "ROWS");
-	grid_put(&g, "COLUMNS");
-	grid_put(&g, size_header);
+	ctl_grid_put(&g, "NAME");
+	ctl_grid_put(&g, "ROWS");
+	ctl_grid_put(&g, "COLUMNS");
+	ctl_grid_put(&g, size_header);
 	if (status)
-		grid_put(&g, "OPEN");
+		ctl_grid_put(&g, "OPEN");
 	for (size_t i = 0; i < n; i++) {
 		tfs_size_format(rows[i].bytes, size, sizeof(size));
-		grid_put(&g, rows[i].name);
-		grid_putf(&g, "%" PRIu64, rows[i].rows);
-		grid_putf(&g, "%" PRIu64, rows[i].ncols);
-		grid_put(&g, size);
+		ctl_grid_put(&g, rows[i].name);
+		ctl_grid_putf(&g, "%" PRIu64, rows[i].rows);
+		ctl_grid_putf(&g, "%" PRIu64, rows[i].ncols);
+		ctl_grid_put(&g, size);
 		if (status && rows[i].open >= 0)
-			grid_putf(&g, "%" PRId64, rows[i].open);
+			ctl_grid_putf(&g, "%" PRId64, rows[i].open);
 		else if (status)
-			grid_put(&g, "-");
+			ctl_grid_put(&g, "-");
 	}
-	rc = grid_flush(&g);
+	rc = ctl_grid_flush(&g);
 	for (size_t i = 0; status && rc == 0 && i < n; i++) {
 		if (!rows[i].last_error[0])
 			continue;
@@ -430,7 +330,7 @@ static void shape_text(const struct tfs_coldef *d, char *buf, size_t len)
 
 static int cmd_info(char **args, int nargs, const struct opts *o)
 {
-	struct grid g = {.ncols = 5, .right = {false, false, false, false, true}};
+	struct ctl_grid g = {.ncols = 5, .right = {false, false, false, false, true}};
 	char type[TFS_TYPE_STR_MAX], dtype[TFS_TYPE_STR_MAX], shape[200], size[32];
 	char why[TFS_WHY_MAX];
 	struct ctl_table t;
@@ -455,30 +355,30 @@ static int cmd_info(char **args, int nargs, const struct opts *o)
 		printf("last error: %s\n", why);
 	if (t.ncols) {
 		putchar('\n');
-		grid_put(&g, "NAME");
-		grid_put(&g, "TYPE");
-		grid_put(&g, "DTYPE");
-		grid_put(&g, "SHAPE");
-		grid_put(&g, "BYTES");
+		ctl_grid_put(&g, "NAME");
+		ctl_grid_put(&g, "TYPE");
+		ctl_grid_put(&g, "DTYPE");
+		ctl_grid_put(&g, "SHAPE");
+		ctl_grid_put(&g, "BYTES");
 	}
 	for (size_t i = 0; i < t.ncols; i++) {
 		tfs_type_name(&t.cols[i].def.type, type, sizeof(type));
 		tfs_type_dtype(&t.cols[i].def.type, dtype, sizeof(dtype));
 		shape_text(&t.cols[i].def, shape, sizeof(shape));
-		grid_put(&g, t.cols[i].def.name);
-		grid_put(&g, type);
-		grid_put(&g, dtype);
-		grid_put(&g, shape);
-		grid_putf(&g, "%" PRIu64, t.cols[i].nbytes);
+		ctl_grid_put(&g, t.cols[i].def.name);
+		ctl_grid_put(&g, type);
+		ctl_grid_put(&g, dtype);
+		ctl_grid_put(&g, shape);
+		ctl_grid_putf(&g, "%" PRIu64, t.cols[i].nbytes);
 	}
 	ctl_table_free(&t);
-	return grid_flush(&g);
+	return ctl_grid_flush(&g);
 }
 
 /* What head has read: the first limit rows, as text in a grid. */
 struct head {
 	uint64_t limit;
-	struct grid g;
+	struct ctl_grid g;
 };
 
 /* A reader for ctl_table_read: each attempt fills the grid from scratch. */
@@ -491,7 +391,7 @@ static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 	int more;
 
 	(void)attempt;
-	grid_free(&h->g);
+	ctl_grid_free(&h->g);
 	if (!t->ncols)
 		return 0;
 	h->g.ncols = t->ncols;
@@ -501,7 +401,7 @@ static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 				k != TFS_DATETIME;
 	}
 	for (size_t i = 0; i < t->ncols; i++)
-		grid_put(&h->g, t->cols[i].def.name);
+		ctl_grid_put(&h->g, t->cols[i].def.name);
 	more = ctl_scan_open(&scan, t);
 	if (more)
 		return more;
@@ -513,7 +413,7 @@ static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 						    scan.bufs[i] + r * t->cols[i].def.itemsize,
 						    CTL_SHORT))
 					h->g.oom = true;
-				grid_put(&h->g, cell.p ? cell.p : "");
+				ctl_grid_put(&h->g, cell.p ? cell.p : "");
 			}
 		}
 	}
@@ -530,10 +430,10 @@ static int cmd_head(char **args, int nargs, const struct opts *o)
 	(void)nargs;
 	rc = ctl_table_read("head", args[0], head_reader, &h);
 	if (rc || !h.g.ncols) {
-		grid_free(&h.g); /* nothing printed on error */
+		ctl_grid_free(&h.g); /* nothing printed on error */
 		return rc;
 	}
-	return grid_flush(&h.g);
+	return ctl_grid_flush(&h.g);
 }
 
 static int names_cmp(const void *a, const void *b)

@@ -78,6 +78,19 @@ static const struct named_type *lookup(const struct named_type *tab, size_t n, c
 	return NULL;
 }
 
+const char *tfs_unit_name(enum tfs_unit u)
+{
+	return unit_names[u];
+}
+
+enum tfs_unit tfs_unit_parse(const char *s, size_t n)
+{
+	for (int u = TFS_UNIT_S; u <= TFS_UNIT_NS; u++)
+		if (strlen(unit_names[u]) == n && strncmp(s, unit_names[u], n) == 0)
+			return (enum tfs_unit)u;
+	return TFS_UNIT_NONE;
+}
+
 /* "[ns]" and friends; returns the unit or TFS_UNIT_NONE when s is not one. */
 static enum tfs_unit parse_unit(const char *s)
 {
@@ -85,13 +98,7 @@ static enum tfs_unit parse_unit(const char *s)
 
 	if (n < 3 || s[0] != '[' || s[n - 1] != ']')
 		return TFS_UNIT_NONE;
-	for (int u = TFS_UNIT_S; u <= TFS_UNIT_NS; u++) {
-		size_t un = strlen(unit_names[u]);
-
-		if (un == n - 2 && strncmp(s + 1, unit_names[u], un) == 0)
-			return (enum tfs_unit)u;
-	}
-	return TFS_UNIT_NONE;
+	return tfs_unit_parse(s + 1, n - 2);
 }
 
 /* A decimal byte count 1..TFS_ITEMSIZE_MAX with no sign, space or leading

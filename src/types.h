@@ -42,6 +42,14 @@ void tfs_type_name(const struct tfs_type *t, char *buf, size_t len);
 /* Writes the numpy dtype string ("<f8", "|S16", "|b1") into buf. */
 void tfs_type_dtype(const struct tfs_type *t, char *buf, size_t len);
 
+/* The name of a time unit as it stands in "datetime64[ns]" and "1500 ms":
+ * "s", "ms", "us" or "ns"; "" for TFS_UNIT_NONE. */
+const char *tfs_unit_name(enum tfs_unit u);
+
+/* The unit the n bytes at s name exactly ("s", "ms", "us" or "ns"), or
+ * TFS_UNIT_NONE. */
+enum tfs_unit tfs_unit_parse(const char *s, size_t n);
+
 /* True when both describe the same stored type. */
 bool tfs_type_equal(const struct tfs_type *a, const struct tfs_type *b);
 

@@ -638,6 +638,45 @@ START_TEST(render_parse_round_trip)
 }
 END_TEST
 
+/* ---- tfs_json_uint ---- */
+
+static int json_uint(const char *text, uint64_t max, uint64_t *out)
+{
+	cJSON *v = cJSON_Parse(text);
+	int rc;
+
+	ck_assert_ptr_nonnull(v);
+	rc = tfs_json_uint(v, max, out);
+	cJSON_Delete(v);
+	return rc;
+}
+
+START_TEST(json_uint_bounds)
+{
+	uint64_t v = 7;
+
+	ck_assert_int_eq(json_uint("0", 10, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(json_uint("10", 10, &v), 0);
+	ck_assert_uint_eq(v, 10);
+	ck_assert_int_eq(json_uint("1e1", 10, &v), 0);
+	ck_assert_uint_eq(v, 10);
+	ck_assert_int_eq(json_uint("9007199254740992", UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, UINT64_C(9007199254740992));
+	v = 7;
+	ck_assert_int_eq(json_uint("11", 10, &v), -ERANGE);
+	ck_assert_int_eq(json_uint("-1", 10, &v), -EINVAL);
+	ck_assert_int_eq(json_uint("1.5", 10, &v), -EINVAL);
+	ck_assert_int_eq(json_uint("\"3\"", 10, &v), -EINVAL);
+	ck_assert_int_eq(json_uint("null", 10, &v), -EINVAL);
+	/* 2^64 does not fit even when max is UINT64_MAX */
+	ck_assert_int_eq(json_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	ck_assert_int_eq(json_uint("1e300", UINT64_MAX, &v), -ERANGE);
+	ck_assert_int_eq(tfs_json_uint(NULL, 10, &v), -EINVAL);
+	ck_assert_uint_eq(v, 7); /* untouched on refusal */
+}
+END_TEST
+
 Suite *meta_suite(void)
 {
 	Suite *s = suite_create("meta");
@@ -658,6 +697,10 @@ Suite *meta_suite(void)
 	tcase_add_loop_test(tc, doc_bad, 0, N_BAD_DOCS);
 	tcase_add_test(tc, doc_itemsize_limit);
 	tcase_add_test(tc, doc_size_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("json_uint");
+	tcase_add_test(tc, json_uint_bounds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("coldef");

@@ -256,6 +256,27 @@ START_TEST(render_truncates)
 }
 END_TEST
 
+/* Unit names both ways: what the type names use is what tablectl writes
+ * after a timedelta and reads back. */
+START_TEST(unit_names)
+{
+	static const char *const names[] = {"s", "ms", "us", "ns"};
+	static const enum tfs_unit units[] = {TFS_UNIT_S, TFS_UNIT_MS, TFS_UNIT_US, TFS_UNIT_NS};
+
+	for (int i = 0; i < 4; i++) {
+		ck_assert_str_eq(tfs_unit_name(units[i]), names[i]);
+		ck_assert_int_eq(tfs_unit_parse(names[i], strlen(names[i])), units[i]);
+	}
+	ck_assert_str_eq(tfs_unit_name(TFS_UNIT_NONE), "");
+	ck_assert_int_eq(tfs_unit_parse("", 0), TFS_UNIT_NONE);
+	ck_assert_int_eq(tfs_unit_parse("D", 1), TFS_UNIT_NONE);
+	ck_assert_int_eq(tfs_unit_parse("ps", 2), TFS_UNIT_NONE);
+	ck_assert_int_eq(tfs_unit_parse("nsx", 3), TFS_UNIT_NONE);
+	ck_assert_int_eq(tfs_unit_parse("msec", 2), TFS_UNIT_MS); /* n bytes only */
+	ck_assert_int_eq(tfs_unit_parse("NS", 2), TFS_UNIT_NONE);
+}
+END_TEST
+
 Suite *types_suite(void)
 {
 	Suite *s = suite_create("types");
@@ -270,6 +291,7 @@ Suite *types_suite(void)
 	tc = tcase_create("compare");
 	tcase_add_test(tc, equality);
 	tcase_add_test(tc, render_truncates);
+	tcase_add_test(tc, unit_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

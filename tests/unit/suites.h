@@ -12,5 +12,7 @@ Suite *plan_suite(void);
 Suite *store_suite(void);
 Suite *arrow_suite(void);
 Suite *fs_suite(void);
+Suite *npy_suite(void);
+Suite *io_full_suite(void);
 
 #endif
