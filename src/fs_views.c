@@ -164,36 +164,12 @@ void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view)
 	tfs_node_maybe_free(fs, view);
 }
 
-void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view)
+/* Lets go of the versions the view shows and of its Arrow layout; lock
+ * held.  Its header and size stay. */
+static void view_release(struct tfs_fs *fs, struct tfs_node *view)
 {
 	struct tfs_node *v;
 
-	tfs_node_unmap(fs, view);
-	tfs_node_list_del(&fs->views, view);
-	for (size_t i = 0; i < view->npins; i++) {
-		v = view->pins[i];
-		if (v->npy == view)
-			v->npy = NULL;
-		v->nopen--;
-		tfs_node_maybe_free(fs, v);
-	}
-	if (view->layout) {
-		tfs_arrow_free(view->layout);
-		free(view->layout);
-	}
-	free(view->pins);
-	free(view->hdr);
-	free(view);
-}
-
-void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view)
-{
-	struct tfs_node *v;
-
-	if (view->hollow)
-		return;
-	view->store.size = tfs_view_size(view);
-	view->hollow = true;
 	for (size_t i = 0; i < view->npins; i++) {
 		v = view->pins[i];
 		if (v->npy == view)
@@ -207,6 +183,25 @@ void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view)
 		free(view->layout);
 		view->layout = NULL;
 	}
+}
+
+void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view)
+{
+	tfs_node_unmap(fs, view);
+	tfs_node_list_del(&fs->views, view);
+	view_release(fs, view);
+	free(view->pins);
+	free(view->hdr);
+	free(view);
+}
+
+void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view)
+{
+	if (view->hollow)
+		return;
+	view->store.size = tfs_view_size(view);
+	view->hollow = true;
+	view_release(fs, view);
 }
 
 uint64_t tfs_view_size(const struct tfs_node *view)

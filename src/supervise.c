@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io_full.h"
 #include "log.h"
 #include "supervise.h"
 
@@ -93,37 +94,15 @@ static int record_put(struct record *r)
 	return tsearch(r, &records, record_cmp) ? 0 : -ENOMEM;
 }
 
-/* Reads exactly len bytes; false at end of file or on error. */
+/* Whole transfers on the channel; false at its end or on an error. */
 static bool read_full(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
+	return tfs_read_full(fd, buf, len) == (ssize_t)len;
 }
 
 static bool write_full(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
+	return tfs_write_full(fd, buf, len) == 0;
 }
 
 /* One message from the serving process, answered once it is kept.  False
@@ -227,6 +206,7 @@ static int exchange(const struct msg *m, const void *blob, int fd, char *ack)
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = m->len ? 2 : 1};
 	struct cmsghdr *c;
 	size_t done;
+	int rc;
 	ssize_t n;
 
 	if (fd >= 0) {
@@ -247,15 +227,17 @@ static int exchange(const struct msg *m, const void *blob, int fd, char *ack)
 	 * with the first byte). */
 	done = (size_t)n;
 	if (done < sizeof(*m)) {
-		if (!write_full(channel, (const char *)m + done, sizeof(*m) - done))
-			return errno ? errno : EPIPE;
+		rc = tfs_write_full(channel, (const char *)m + done, sizeof(*m) - done);
+		if (rc < 0)
+			return -rc;
 		done = sizeof(*m);
 	}
 	done -= sizeof(*m);
-	if (!write_full(channel, (const char *)blob + done, m->len - done) ||
-	    !read_full(channel, ack, 1))
-		return errno ? errno : EPIPE;
-	return 0;
+	rc = tfs_write_full(channel, (const char *)blob + done, m->len - done);
+	if (rc < 0)
+		return -rc;
+	n = tfs_read_full(channel, ack, 1);
+	return n == 1 ? 0 : n < 0 ? (int)-n : EPIPE;
 }
 
 /* One message, whole, under the channel lock; the loss of the channel
