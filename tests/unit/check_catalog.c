@@ -78,6 +78,21 @@ static void fake_version_gone(void *ctx, int backing_id)
 		f->gone[f->ngone++] = backing_id;
 }
 
+static void fake_data_path(void *ctx, const char **mode, const char **why)
+{
+	(void)ctx;
+	*mode = "fake-path";
+	*why = "driven by check_catalog";
+}
+
+static bool fake_protection(void *ctx, const char **why)
+{
+	struct fake *f = ctx;
+
+	*why = "fake supervisor gone";
+	return !f->dead;
+}
+
 static struct rec *rec_find(uint32_t kind, uint64_t key)
 {
 	for (size_t i = 0; i < fake.nrecs; i++)
@@ -144,6 +159,8 @@ static struct tfs_config config(uint64_t epoch, uint64_t mem_limit, uint64_t max
 			.version_gone = fake_version_gone,
 			.persist_put = fake_put,
 			.persist_drop = fake_drop,
+			.data_path = fake_data_path,
+			.crash_protection = fake_protection,
 		    },
 	};
 
@@ -903,6 +920,16 @@ START_TEST(test_restore_after_crash)
 	ck_assert_int_eq(tfs_getattr(fs, a.ino, &x), 0);
 	ck_assert_uint_eq(stats().versions, before.versions - 1);
 
+	/* The kernel is to drop every name it may cache. */
+	fake.nentries = 0;
+	tfs_invalidate_names(fs);
+	ck_assert(saw_entry(TFS_ROOT_INO, "t"));
+	ck_assert(saw_entry(TFS_ROOT_INO, "e"));
+	ck_assert(saw_entry(t, TFS_META_NAME));
+	ck_assert(saw_entry(t, "a"));
+	ck_assert(saw_entry(t, "w"));
+	ck_assert(!saw_entry(t, "v"));
+
 	/* New nodes take numbers none of the restored ones has. */
 	x = look(TFS_ROOT_INO, "e");
 	ck_assert_int_eq(tfs_mkdir(fs, TFS_ROOT_INO, "n", 0755, &cred, &x), 0);
@@ -1063,6 +1090,32 @@ START_TEST(test_forget)
 }
 END_TEST
 
+/* .status says what the hooks say: the data path and crash protection,
+ * and the serving process's restarts (its epoch). */
+START_TEST(test_status_from_hooks)
+{
+	struct tfs_config cfg = config(3, 64u << 20, 0);
+	char *s;
+	size_t n;
+
+	s = read_all(TFS_STATUS_INO, &n);
+	ck_assert_ptr_nonnull(strstr(s, "\"data_path\":\t\"fake-path\""));
+	ck_assert_ptr_nonnull(strstr(s, "\"data_path_reason\":\t\"driven by check_catalog\""));
+	ck_assert_ptr_nonnull(strstr(s, "\"crash_protection\":\ttrue"));
+	ck_assert_ptr_nonnull(strstr(s, "\"restarts\":\t0"));
+	free(s);
+	tfs_fs_free(fs);
+	ck_assert_int_eq(tfs_fs_new(&cfg, &fs), 0);
+	fake.dead = true;
+	s = read_all(TFS_STATUS_INO, &n);
+	fake.dead = false;
+	ck_assert_ptr_nonnull(strstr(s, "\"crash_protection\":\tfalse"));
+	ck_assert_ptr_nonnull(strstr(s, "\"crash_protection_reason\":\t\"fake supervisor gone\""));
+	ck_assert_ptr_nonnull(strstr(s, "\"restarts\":\t3"));
+	free(s);
+}
+END_TEST
+
 /* The errno of each refusal, as tablefs(1) documents it. */
 START_TEST(test_refusal_errnos)
 {
@@ -1150,6 +1203,7 @@ Suite *catalog_suite(void)
 	tcase_add_test(tc, test_restored_node_counts);
 	tcase_add_test(tc, test_restore_refuses_bad_records);
 	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_status_from_hooks);
 	tcase_add_test(tc, test_refusal_errnos);
 	suite_add_tcase(s, tc);
 	return s;
