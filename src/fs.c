@@ -498,7 +498,10 @@ int tfs_lookup(struct tfs_fs *fs, tfs_ino_t dir, const char *name, struct tfs_at
 	if (d)
 		rc = lookup_locked(fs, d, name, &node);
 	if (rc == 0) {
-		node->nlookup++;
+		/* A count nobody knows stays unknown: the kernel holds the
+		 * node either way, and its forget comes once for all. */
+		if (node->nlookup != TFS_NLOOKUP_UNKNOWN)
+			node->nlookup++;
 		tfs_fill_attr(fs, node, attr);
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -514,7 +517,10 @@ void tfs_forget(struct tfs_fs *fs, tfs_ino_t ino, uint64_t n)
 	if (node) {
 		/* A node taken over from an earlier serving process has an
 		 * unknown count: the kernel forgets an inode all at once. */
-		node->nlookup = n >= node->nlookup ? 0 : node->nlookup - n;
+		if (node->nlookup == TFS_NLOOKUP_UNKNOWN || n >= node->nlookup)
+			node->nlookup = 0;
+		else
+			node->nlookup -= n;
 		tfs_node_maybe_free(fs, node);
 	}
 	pthread_mutex_unlock(&fs->lock);

@@ -913,7 +913,8 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 	rc = handle_new(fs, node, fs->epoch << 40 | ++fs->next_fh, (flags & O_ACCMODE) != O_RDONLY,
 			cred, &h);
 	if (rc == 0) {
-		node->nlookup++;
+		if (node->nlookup != TFS_NLOOKUP_UNKNOWN) /* see tfs_lookup */
+			node->nlookup++;
 		*fh = h->id;
 		*kind = node->kind;
 		tfs_fill_attr(fs, node, attr);

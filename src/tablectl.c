@@ -705,6 +705,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const struct command *cmd = NULL;
+	char status[4096];
 	struct opts o = {0};
 	const char *env = getenv("TABLEFS_MOUNT");
 	struct stat st;
@@ -773,6 +774,16 @@ int main(int argc, char **argv)
 	errno = 0;
 	if (stat(ctl_mount, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		ctl_err(ctl_mount, "%s", errno ? strerror(errno) : "not a directory");
+		return CTL_EXIT_FAIL;
+	}
+	/* On a directory that is not a mount (a wrong --mount, a mount point
+	 * whose daemon is not running) create would make plain files, and rm
+	 * would delete a real directory tree: every command needs the root's
+	 * .status, which only the daemon serves. */
+	if (ctl_path(status, sizeof(status), ".status", NULL))
+		return CTL_EXIT_FAIL;
+	if (stat(status, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ctl_err(ctl_mount, "not a tablefs mount (no .status)");
 		return CTL_EXIT_FAIL;
 	}
 	rc = cmd->run(argv + optind + 1, nargs, &o);

@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, fs_suite());
 	srunner_add_suite(sr, npy_suite());
 	srunner_add_suite(sr, io_full_suite());
+	srunner_add_suite(sr, catalog_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

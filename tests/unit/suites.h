@@ -14,5 +14,6 @@ Suite *arrow_suite(void);
 Suite *fs_suite(void);
 Suite *npy_suite(void);
 Suite *io_full_suite(void);
+Suite *catalog_suite(void);
 
 #endif
