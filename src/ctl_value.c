@@ -503,7 +503,7 @@ static bool integer_text(const char *s)
 }
 
 /* ISO 8601, or "N unit" (a count since the epoch with its unit spelt out,
- * as earlier versions exported values they could not show as dates). */
+ * the form time spans take, for values a program holds as counts). */
 static int parse_datetime(const char *s, enum tfs_unit u, int64_t *out, const char **why)
 {
 	const char *p = s + (*s == '-');

@@ -180,8 +180,8 @@ static int ls_cmp(const void *a, const void *b)
 	return strcmp(((const struct ls_row *)a)->name, ((const struct ls_row *)b)->name);
 }
 
-/* Without .status (not a tablefs mount, or an older daemon) the tables are
- * the directories that hold a meta.json. */
+/* Without .status (a directory that is not a tablefs mount, such as tables
+ * copied out of one) the tables are the directories that hold a meta.json. */
 static int ls_scan_dirs(struct ls_row **rows, size_t *n)
 {
 	char path[4096];
@@ -524,7 +524,7 @@ static int cmd_rm(char **args, int nargs, const struct opts *o)
 }
 
 /* Whether a crash of the serving process would lose nothing, and how
- * often it was restarted (absent from older daemons: nothing said). */
+ * often it was restarted (nothing said when .status lacks the field). */
 static void print_protection(const cJSON *st)
 {
 	const cJSON *on = cJSON_GetObjectItemCaseSensitive(st, "crash_protection");

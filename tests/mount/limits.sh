@@ -59,6 +59,12 @@ section "memory comes back after rm"
 check "rm -r m" rm -r "$T"
 expect_ok colcheck meta "$MNT/m2/meta.json" '{"rows": 1000000}'
 check_eq "c size" 1000000 "$(size_of "$MNT/m2/c")"
+section "mkdir with the whole limit in use: an empty table holds no column memory"
+expect_ok colcheck meta "$MNT/m2/meta.json" '{"rows": 1048576}'
+set -- $(tfs statvfs "$MNT")
+check_eq "df used is the limit" 1048576 "$2"
+check "mkdir m3 at the limit" mkdir "$MNT/m3"
+check "rmdir m3" rmdir "$MNT/m3"
 check "rm -r m2" rm -r "$MNT/m2"
 set -- $(tfs statvfs "$MNT")
 check_eq "df used after removing everything" 0 "$2"

@@ -100,7 +100,8 @@ static void refused(const struct tfs_coldef *d, const char *text, const char *wa
 	ck_assert_msg(why && !strcmp(why, want_why), "'%s': '%s', want '%s'", text, why, want_why);
 }
 
-/* The forms of issue 8 item 10, offsets, and what export writes. */
+/* The extremes of each unit, years outside 0..9999, offsets, and what export
+ * writes. */
 START_TEST(test_datetime_forms)
 {
 	struct tfs_coldef ns = scalar(TFS_DATETIME, 8, TFS_UNIT_NS);
@@ -131,7 +132,7 @@ START_TEST(test_datetime_forms)
 	text = fmt8(&s, INT64_MAX);
 	ck_assert_str_eq(text, "292277026596-12-04T15:30:07");
 	free(text);
-	/* the raw form earlier exports wrote */
+	/* a count with its unit */
 	parses_to(TFS_UNIT_S, "9223372036854775807 s", INT64_MAX);
 	parses_to(TFS_UNIT_MS, "-5 s", -5000);
 	refused(&s, "1500 ms", "more precise than the column's unit");
@@ -255,7 +256,7 @@ START_TEST(test_inference)
 	static const char *const wide[] = {"2024-01-01T00:00:00.000000001", "3000-01-01T00:00:00",
 					   NULL};
 
-	/* issue 8 item 9: every value fits uint64 */
+	/* every value fits uint64, some only there */
 	GUESS(TFS_UINT, 8, TFS_UNIT_NONE, "9223372036854775807", "9223372036854775808",
 	      "18446744073709551615");
 	GUESS(TFS_INT, 8, TFS_UNIT_NONE, "-9223372036854775808", "9223372036854775807");
