@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "meta.h"
+#include "schema.h"
 
 /* Largest header tfs_npy_header writes. */
 #define TFS_NPY_HEADER_MAX 512

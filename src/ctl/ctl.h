@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "meta.h"
+#include "schema.h"
 
 /* Exit statuses: runtime errors and usage errors are told apart for scripts. */
 #define CTL_EXIT_OK    0

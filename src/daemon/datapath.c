@@ -15,7 +15,8 @@
 #include "datapath.h"
 #include "log.h"
 #include "passthrough.h"
-#include "supervise.h"
+#include "takeover.h"
+#include "supervisor.h"
 
 /* /dev/fuse ioctls that bind a file to the connection for passthrough
  * (kernel include/uapi/linux/fuse.h, Linux 6.9). */
@@ -156,7 +157,7 @@ void datapath_detach(struct datapath *dp)
 void datapath_init(struct datapath *dp, struct fuse_conn_info *conn)
 {
 	size_t len;
-	const void *init = pt_shim_init_request(&len);
+	const void *init = takeover_init_request(&len);
 
 	/* Kept so that a serving process taking over can replay it.  Sent
 	 * by the first serving process only, before it serves any request. */

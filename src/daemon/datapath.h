@@ -12,7 +12,7 @@
 
 #include <fuse_lowlevel.h>
 
-#include "fs.h"
+#include "catalog.h"
 
 struct datapath;
 

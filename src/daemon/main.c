@@ -17,11 +17,11 @@
 #include <fuse_lowlevel.h>
 
 #include "datapath.h"
-#include "fs.h"
-#include "ll.h"
+#include "catalog.h"
+#include "fuse_ops.h"
 #include "log.h"
 #include "mem.h"
-#include "supervise.h"
+#include "supervisor.h"
 
 struct options {
 	char *memory_limit;

@@ -1,6 +1,6 @@
 /* The session's I/O shim: kernel FUSE passthrough for libfuse < 3.17.1,
- * which has no API for it, and the takeover of a connection by a new
- * serving process (see supervise.h).
+ * which has no API for it; its custom read and writev also carry the
+ * takeover of a connection by a new serving process (takeover.h).
  *
  * libfuse 3.14 lets a session do its I/O on /dev/fuse through custom read
  * and writev functions, and every reply goes through writev synchronously in
@@ -27,20 +27,6 @@
  * requests left unanswered.  0 or -errno. */
 int pt_shim_install(struct fuse_session *se, void (*after_init)(void *ctx), void *ctx,
 		    const void *replay_init, size_t replay_init_len);
-
-/* The INIT request received from the kernel, or NULL before it came (and
- * in a serving process that took over: it replayed one kept already). */
-const void *pt_shim_init_request(size_t *len);
-
-/* Has the kernel of the session on fd treat every name it caches as
- * stale: each is looked up again at its next use (FUSE_NOTIFY_INC_EPOCH).
- * Takes no lock in the kernel, so it may be sent while requests wait.
- * 0, or -errno (-EINVAL before Linux 6.16). */
-int pt_drop_all_names(int fd);
-
-/* True while this thread handles a request the kernel sent again after a
- * serving process died: it may have been carried out already. */
-bool pt_shim_resent(void);
 
 /* True when the kernel's INIT request offered passthrough. */
 bool pt_shim_kernel_offers(void);

@@ -16,7 +16,7 @@ command -v "$CC" >/dev/null || { echo "SKIP: no clang"; exit 77; }
 # shellcheck disable=SC2046
 $CC -g -O1 -std=c11 -Wall -Wextra -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$build" -I"$top/src/core" $(pkg-config --cflags libcjson) \
-	"$top/tests/fuzz/fuzz_schema.c" "$top/src/core/meta.c" "$top/src/core/plan.c" "$top/src/core/types.c" \
+	"$top/tests/fuzz/fuzz_schema.c" "$top/src/core/schema.c" "$top/src/core/change_plan.c" "$top/src/core/types.c" \
 	"$top/src/core/names.c" "$top/src/core/mem.c" $(pkg-config --libs libcjson) -o "$out/fuzz_schema"
 cd "$out"
 # The new corpus grows in out/corpus; the seeds stay as they are.

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "meta.h"
+#include "schema.h"
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 

@@ -1,14 +1,14 @@
 /* The FUSE low-level handlers: each resolves its node, calls one core
  * function and replies exactly once. */
-#ifndef TABLEFS_LL_H
-#define TABLEFS_LL_H
+#ifndef TABLEFS_FUSE_OPS_H
+#define TABLEFS_FUSE_OPS_H
 
 #include <stdbool.h>
 
 #include <fuse_lowlevel.h>
 
 #include "datapath.h"
-#include "fs.h"
+#include "catalog.h"
 
 struct ll {
 	struct tfs_fs *fs;
@@ -27,7 +27,7 @@ extern const struct fuse_lowlevel_ops tfs_ll_ops;
 void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks);
 
 /* Starts and stops the thread that sends kernel notifications for a
- * single-threaded daemon (around its session loop; see ll.c).  0 or -errno. */
+ * single-threaded daemon (around its session loop; see fuse_ops.c).  0 or -errno. */
 int tfs_ll_notifier_start(struct ll *ll);
 void tfs_ll_notifier_stop(struct ll *ll);
 

@@ -3,13 +3,13 @@
  * bools to bit-pack) from which any byte range of the file is produced on
  * demand.  Every buffer is 64-byte aligned in the file, so Arrow readers can
  * map it without copying.  Pure: no I/O, no locking. */
-#ifndef TABLEFS_ARROW_H
-#define TABLEFS_ARROW_H
+#ifndef TABLEFS_ARROW_FILE_H
+#define TABLEFS_ARROW_FILE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "meta.h"
+#include "schema.h"
 
 /* One contiguous piece of the file: bytes [off, off+len). */
 struct tfs_arrow_seg {

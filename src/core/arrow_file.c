@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arrow.h"
+#include "arrow_file.h"
 
 /*
  * The file, as the Arrow columnar format specification describes it:
@@ -409,7 +409,8 @@ struct buf {
 	uint64_t nbits;	   /* bools to pack, or 0 for bytes copied as is */
 };
 
-struct plan {
+/* Where each FieldNode and buffer of the record batch body goes. */
+struct body_map {
 	size_t nnode, nbuf;
 	uint64_t (*node)[2]; /* FieldNode: length, null_count */
 	struct buf *buf;
@@ -421,7 +422,7 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-static int plan_body(struct plan *p, const struct tfs_coldef *const *defs, const void *const *data,
+static int map_body(struct body_map *p, const struct tfs_coldef *const *defs, const void *const *data,
 		     size_t ncols, uint64_t rows)
 {
 	size_t nnode = 0;
@@ -463,7 +464,7 @@ static int plan_body(struct plan *p, const struct tfs_coldef *const *defs, const
 	return 0;
 }
 
-static uint32_t put_record_batch(struct fbb *b, const struct plan *p, uint64_t rows)
+static uint32_t put_record_batch(struct fbb *b, const struct body_map *p, uint64_t rows)
 {
 	uint64_t(*bufs)[2] = calloc(p->nbuf ? p->nbuf : 1, sizeof(*bufs));
 	uint32_t nodes, buffers;
@@ -541,7 +542,7 @@ static unsigned char *put_encapsulated(unsigned char *p, const struct fbb *b, si
 }
 
 static int build(struct tfs_arrow_layout *l, const struct tfs_coldef *const *defs, size_t ncols,
-		 uint64_t rows, const struct plan *p, struct fbb fb[3])
+		 uint64_t rows, const struct body_map *p, struct fbb fb[3])
 {
 	size_t schema_meta, rb_meta, head, tail, cap;
 	uint64_t rb_off, body_off;
@@ -604,7 +605,7 @@ int tfs_arrow_layout(const struct tfs_coldef *const *defs, const void *const *da
 		     uint64_t rows, struct tfs_arrow_layout *out)
 {
 	struct fbb fb[3];
-	struct plan p;
+	struct body_map p;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -617,7 +618,7 @@ int tfs_arrow_layout(const struct tfs_coldef *const *defs, const void *const *da
 		if (rc)
 			return rc;
 	}
-	rc = plan_body(&p, defs, data, ncols, rows);
+	rc = map_body(&p, defs, data, ncols, rows);
 	if (!rc)
 		rc = build(out, defs, ncols, rows, &p, fb);
 	for (int i = 0; i < 3; i++)

@@ -1,10 +1,10 @@
 /* The table filesystem core: the catalog of tables and columns, their nodes
  * (what the kernel knows as inodes), open handles and schema changes.  Knows
- * nothing of FUSE: the FUSE layer (ll.c) translates requests into these calls
+ * nothing of FUSE: the FUSE layer (src/daemon/fuse_ops.c) translates requests into these calls
  * and gets told through struct tfs_hooks when the kernel's caches must drop
  * something.  Every function returns 0 or a negative errno. */
-#ifndef TABLEFS_FS_H
-#define TABLEFS_FS_H
+#ifndef TABLEFS_CATALOG_H
+#define TABLEFS_CATALOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,14 +12,14 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "meta.h"
+#include "schema.h"
 
 struct tfs_fs;
 struct tfs_handle;
 
 /* The kernel names nodes by inode number (the FUSE node id) and open files
  * by handle id (fi->fh).  Both stay meaningful across a restart of the
- * serving process, which pointers would not (see fs_impl.h). */
+ * serving process, which pointers would not (see catalog_impl.h). */
 typedef uint64_t tfs_ino_t;
 typedef uint64_t tfs_fh_t;
 

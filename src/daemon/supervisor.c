@@ -18,7 +18,7 @@
 
 #include "io_full.h"
 #include "log.h"
-#include "supervise.h"
+#include "supervisor.h"
 
 /* Restarts allowed within RESTART_WINDOW seconds before giving up: a
  * serving process that dies at once every time would only spin. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "mem.h"
-#include "plan.h"
+#include "change_plan.h"
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 

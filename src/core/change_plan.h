@@ -1,14 +1,14 @@
 /* Schema-change planning: from the current columns and a written document to
  * the list of actions that applies it, or the reason it cannot be applied.
  * Pure: allocates nothing but the plan, touches no storage. */
-#ifndef TABLEFS_PLAN_H
-#define TABLEFS_PLAN_H
+#ifndef TABLEFS_CHANGE_PLAN_H
+#define TABLEFS_CHANGE_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "meta.h"
+#include "schema.h"
 
 enum tfs_action {
 	TFS_KEEP, /* existing column, same size: nothing to do */

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ll.h"
+#include "fuse_ops.h"
 #include "log.h"
-#include "passthrough.h"
+#include "takeover.h"
 
 /* FUSE node ids are the core's inode numbers, the root's included. */
 _Static_assert(FUSE_ROOT_ID == TFS_ROOT_INO, "the root's node id");
@@ -51,7 +51,7 @@ static void fill_entry(struct ll *ll, const struct tfs_attr *a, struct fuse_entr
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = a->ino;
-	e->generation = a->ino; /* st_ino is never reused: see fs_impl.h */
+	e->generation = a->ino; /* st_ino is never reused: see catalog_impl.h */
 	to_stat(a, &e->attr);
 	e->attr_timeout = attr_timeout(ll, a);
 	/* A view's name leads to a new node whenever its column or table
@@ -114,7 +114,7 @@ static void *drop_names_main(void *arg)
 static void drop_stale_names(struct ll *ll)
 {
 	pthread_t t;
-	int rc = pt_drop_all_names(fuse_session_fd(ll->se));
+	int rc = takeover_drop_all_names(fuse_session_fd(ll->se));
 
 	if (rc == 0)
 		return;
@@ -233,9 +233,7 @@ static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct tfs_attr a;
 	int rc = tfs_mkdir(fs_of(req), parent, name, mode, &cred, &a);
 
-	/* Sent again after a crash: the first attempt may have made it. */
-	if (rc == -EEXIST && pt_shim_resent())
-		rc = tfs_lookup(fs_of(req), parent, name, &a);
+	rc = takeover_settle_mkdir(fs_of(req), parent, name, rc, &a);
 	reply_entry_or_err(req, rc, &a);
 }
 
@@ -243,28 +241,22 @@ static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	int rc = tfs_rmdir(fs_of(req), parent, name);
 
-	fuse_reply_err(req, rc == -ENOENT && pt_shim_resent() ? 0 : -rc); /* done before a crash */
+	fuse_reply_err(req, -takeover_settle_remove(rc));
 }
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	int rc = tfs_unlink(fs_of(req), parent, name);
 
-	fuse_reply_err(req, rc == -ENOENT && pt_shim_resent() ? 0 : -rc); /* done before a crash */
+	fuse_reply_err(req, -takeover_settle_remove(rc));
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	struct tfs_attr a;
 	int rc = tfs_rename(fs_of(req), parent, name, newparent, newname, flags);
 
-	/* Sent again after a crash: done already if the new name is there. */
-	if (rc == -ENOENT && pt_shim_resent() && tfs_lookup(fs_of(req), newparent, newname, &a) == 0) {
-		tfs_forget(fs_of(req), a.ino, 1);
-		rc = 0;
-	}
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -takeover_settle_rename(fs_of(req), newparent, newname, rc));
 }
 
 /* Columns are made by writing meta.json, which knows their type; files and

@@ -1,4 +1,6 @@
-/* Private to fs.c and fs_io.c: the catalog's data structures.
+/* The catalog's data structures, internal to the core (src/core): every
+ * core file may include this, the daemon and tablectl never do (they see
+ * catalog.h).
  *
  * Nodes, node ids and inode numbers
  * ---------------------------------
@@ -11,7 +13,7 @@
  *
  * A node's inode number is also its FUSE node id: a 64-bit counter, never
  * reused while the filesystem is mounted (it is carried over when a new
- * serving process takes over, see supervise.c), so a resized column shows a
+ * serving process takes over, see persist.c and src/daemon/supervisor.c), so a resized column shows a
  * new st_ino and the FUSE generation can simply equal it.  Requests are
  * resolved through fs->nodes, a map from number to node; a number with no
  * node is stale (ESTALE), never a dangling pointer.  A node lives while any
@@ -27,13 +29,13 @@
  * "lock" below.  The bytes of a version are shared memory and take no lock:
  * its store is immutable once created (fixed size, fixed mapping).
  */
-#ifndef TABLEFS_FS_IMPL_H
-#define TABLEFS_FS_IMPL_H
+#ifndef TABLEFS_CATALOG_IMPL_H
+#define TABLEFS_CATALOG_IMPL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "fs.h"
+#include "catalog.h"
 #include "store.h"
 
 struct table;
@@ -191,30 +193,7 @@ void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send);
  * kernel's cached attributes of its meta.json dropped; lock held. */
 void tfs_table_changed(struct tfs_fs *fs, struct table *t, struct tfs_notes *notes);
 
-/* Finds or makes the derived view name of t (table.arrow, COLUMN.npy);
- * -ENOENT when name is none; lock held. */
-int tfs_view_lookup(struct tfs_fs *fs, struct table *t, const char *name, struct tfs_node **out);
 
-/* The view no longer shows the current state: it lives on for whoever has
- * it, then goes; lock held. */
-void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view);
-
-/* Frees an unlinked, unreferenced view and unpins what it showed; lock held. */
-void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view);
-
-/* Unpins what an unlinked view without open handles showed, keeping the
- * node (hollow) for the kernel's lookup count; lock held. */
-void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view);
-
-/* Size of a view in bytes. */
-uint64_t tfs_view_size(const struct tfs_node *view);
-
-/* Copies bytes [off, off + len) of a view into buf; returns how many. */
-size_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf);
-
-/* truncate/ftruncate of meta.json to size, through handle fh (0: by
- * path); lock held.  See tfs_setattr. */
-int tfs_meta_truncate(struct tfs_fs *fs, struct tfs_node *meta, tfs_fh_t fh, uint64_t size);
 
 /* Remembers def as a column t just deleted (see struct table); lock held. */
 void tfs_table_gone_add(struct table *t, const struct tfs_coldef *def);
@@ -222,20 +201,11 @@ void tfs_table_gone_add(struct table *t, const struct tfs_coldef *def);
 /* Forgets the deleted column name, or all of them (name NULL); lock held. */
 void tfs_table_gone_del(struct table *t, const char *name);
 
-/* Frees every open handle (at teardown). */
-void tfs_handles_free(struct tfs_fs *fs);
 
 /* A kernel reference count nobody knows: that of a node taken over from an
  * earlier serving process.  The first forget from the kernel clears it. */
 #define TFS_NLOOKUP_UNKNOWN UINT64_MAX
 
-/* Hand the state of a version, a table or the root to the supervisor so
- * that a new serving process can take it over, or drop it; lock held.
- * No-ops when unsupervised. */
-void tfs_persist_version(struct tfs_fs *fs, struct tfs_node *v);
-void tfs_persist_table(struct tfs_fs *fs, struct table *t);
-void tfs_persist_root(struct tfs_fs *fs);
-void tfs_persist_drop(struct tfs_fs *fs, enum tfs_record_kind kind, tfs_ino_t key);
 
 /* Makes a table with the given node numbers (0: new ones) and enters it in
  * the catalog; lock held.  *out or -ENOMEM / -EEXIST. */
@@ -249,8 +219,6 @@ void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v);
 /* Current time for timestamps. */
 struct timespec tfs_now(void);
 
-/* Renders t's meta.json (malloc'd) and the root's .status; lock held. */
-char *tfs_render_meta(struct table *t, size_t *len);
 char *tfs_render_status(struct tfs_fs *fs, size_t *len);
 
 /* Records and logs why a change to t was refused; lock held. */

@@ -1,6 +1,6 @@
 /* The namespace of the filesystem: tables made, removed and renamed, columns
  * removed and renamed, directories listed.  (Columns are made by schema
- * documents, fs_io.c.) */
+ * documents, apply.c.) */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs_impl.h"
+#include "catalog_impl.h"
+#include "persist.h"
+#include "views.h"
 #include "log.h"
 #include "names.h"
 

@@ -1,6 +1,6 @@
 /* Derived views of a table, generated from the column memory on demand:
  *  - COLUMN.npy: the column as a NumPy .npy file (header, then its bytes);
- *  - table.arrow: the whole table as an Arrow IPC file (src/arrow.c).
+ *  - table.arrow: the whole table as an Arrow IPC file (arrow_file.c).
  * A view shows one state: it is made on first lookup, pins the column
  * versions it shows, and is retired (still readable by whoever has it,
  * freed after) when its column or table changes.  Views are read-only, not
@@ -13,8 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "arrow.h"
-#include "fs_impl.h"
+#include "arrow_file.h"
+#include "catalog_impl.h"
+#include "views.h"
 #include "npy.h"
 
 static struct tfs_node *view_new(struct tfs_fs *fs, enum tfs_node_kind kind, mode_t mode,

@@ -1,3 +1,6 @@
+/* Per-open handles (fi->fh): open, create, read, write, flush, release
+ * of every file, and the collection of a document written to meta.json
+ * until it is complete and handed to apply.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,12 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
-#include "fs_impl.h"
+#include "apply.h"
+#include "catalog_impl.h"
+#include "persist.h"
+#include "handles.h"
 #include "log.h"
 #include "mem.h"
-#include "plan.h"
+#include "render.h"
+#include "views.h"
 
 /* Per-open state (fi->fh).  meta.json and .status are rendered once per
  * open and served from that snapshot; a document written to meta.json is
@@ -38,24 +43,6 @@ struct tfs_handle {
 	bool writer;
 	struct tfs_cred cred;
 };
-
-char *tfs_render_meta(struct table *t, size_t *len)
-{
-	const struct tfs_coldef **defs = malloc((t->ncols + 1) * sizeof(*defs));
-	char *out;
-
-	if (!defs)
-		return NULL;
-	for (size_t i = 0; i < t->ncols; i++)
-		defs[i] = &t->cols[i]->def;
-	out = tfs_meta_render(t->name, t->rows, t->version, defs, t->ncols, len);
-	free(defs);
-	if (out) {
-		t->meta_len = *len;
-		t->meta_len_version = t->version;
-	}
-	return out;
-}
 
 /* The table a handle is open on, if it still has one; lock held. */
 static struct table *handle_table(const struct tfs_handle *h)
@@ -91,98 +78,10 @@ static void count_handle(const void *p, VISIT which, void *ctx)
 		t->open_handles++;
 }
 
-static void status_table(const void *p, VISIT which, void *ctx)
+void tfs_handles_count(struct tfs_fs *fs)
 {
-	const struct table *t = *(struct table *const *)p;
-	cJSON *o;
-	uint64_t bytes = 0;
-
-	if (which != postorder && which != leaf)
-		return;
-	for (size_t i = 0; i < t->ncols; i++)
-		bytes += t->cols[i]->cur->charge;
-	o = cJSON_CreateObject();
-	if (!o)
-		return;
-	cJSON_AddStringToObject(o, "name", t->name);
-	cJSON_AddNumberToObject(o, "rows", (double)t->rows);
-	cJSON_AddNumberToObject(o, "columns", (double)t->ncols);
-	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
-	cJSON_AddNumberToObject(o, "version", (double)t->version);
-	cJSON_AddNumberToObject(o, "open_handles", (double)t->open_handles);
-	if (t->last_error[0])
-		cJSON_AddStringToObject(o, "last_error", t->last_error);
-	else
-		cJSON_AddNullToObject(o, "last_error");
-	cJSON_AddItemToArray(ctx, o);
-}
-
-char *tfs_render_status(struct tfs_fs *fs, size_t *len)
-{
-	cJSON *root = cJSON_CreateObject(), *mem, *tables;
-	char *out = NULL;
-
-	if (!root)
-		return NULL;
-	cJSON_AddStringToObject(root, "format", TFS_FORMAT);
-	cJSON_AddStringToObject(root, "version", PACKAGE_VERSION);
-	const char *mode = "", *why = "";
-	if (fs->cfg.hooks.data_path)
-		fs->cfg.hooks.data_path(fs->cfg.hooks.ctx, &mode, &why);
-	cJSON_AddStringToObject(root, "data_path", mode);
-	cJSON_AddStringToObject(root, "data_path_reason", why);
-	mem = cJSON_AddObjectToObject(root, "memory");
-	if (mem) {
-		cJSON_AddNumberToObject(mem, "limit", (double)fs->cfg.mem_limit);
-		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
-	}
-	/* Each column version is an open memfd: the open file limit is the
-	 * number of column files the tables may have. */
-	cJSON *cols = cJSON_AddObjectToObject(root, "column_files");
-	if (cols) {
-		if (fs->cfg.max_versions)
-			cJSON_AddNumberToObject(cols, "limit", (double)fs->cfg.max_versions);
-		else
-			cJSON_AddNullToObject(cols, "limit");
-		cJSON_AddNumberToObject(cols, "used", (double)fs->nversions);
-	}
-	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
-	/* Restarts of the serving process, and whether the next would lose
-	 * nothing: with protection lost, a crash ends the mount. */
-	const char *unprotected = "no supervisor";
-	bool prot = fs->cfg.hooks.crash_protection &&
-		    fs->cfg.hooks.crash_protection(fs->cfg.hooks.ctx, &unprotected);
-	cJSON_AddBoolToObject(root, "crash_protection", prot);
-	cJSON_AddStringToObject(root, "crash_protection_reason", prot ? "" : unprotected);
-	cJSON_AddNumberToObject(root, "restarts", (double)fs->cfg.epoch);
-	/* Column reads and writes the daemon served itself: under
-	 * passthrough the kernel serves them all and these stay 0. */
-	cJSON *io = cJSON_AddObjectToObject(root, "served_io");
-	if (io) {
-		cJSON_AddNumberToObject(io, "reads", (double)atomic_load(&fs->reads));
-		cJSON_AddNumberToObject(io, "read_bytes", (double)atomic_load(&fs->read_bytes));
-		cJSON_AddNumberToObject(io, "writes", (double)atomic_load(&fs->writes));
-		cJSON_AddNumberToObject(io, "write_bytes", (double)atomic_load(&fs->write_bytes));
-	}
 	twalk_r(fs->tables, zero_handles, NULL);
 	twalk_r(fs->handles, count_handle, NULL);
-	tables = cJSON_AddArrayToObject(root, "tables");
-	if (tables)
-		twalk_r(fs->tables, status_table, tables);
-	out = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!out)
-		return NULL;
-	*len = strlen(out);
-	/* A trailing newline, as text files have. */
-	char *nl = realloc(out, *len + 2);
-	if (!nl) {
-		free(out);
-		return NULL;
-	}
-	nl[(*len)++] = '\n';
-	nl[*len] = '\0';
-	return nl;
 }
 
 static int handle_cmp(const void *a, const void *b)
@@ -219,9 +118,12 @@ static int handle_new(struct tfs_fs *fs, struct tfs_node *node, tfs_fh_t id, boo
 			rc = -ENOMEM;
 		break;
 	case TFS_N_STATUS:
-		if (writing)
+		if (writing) {
 			rc = -EPERM;
-		else if (!(h->snap = tfs_render_status(fs, &h->snaplen)))
+			break;
+		}
+		tfs_handles_count(fs);
+		if (!(h->snap = tfs_render_status(fs, &h->snaplen)))
 			rc = -ENOMEM;
 		break;
 	case TFS_N_NPY:
@@ -596,271 +498,6 @@ void tfs_handles_free(struct tfs_fs *fs)
 	fs->handles = NULL;
 }
 
-/* Pins the versions plan would replace, to write their dirty pages back
- * before the copy; lock held.  Returns how many. */
-static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct tfs_notes *notes)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action == TFS_RESIZE &&
-		    tfs_notes_add(notes, t->cols[plan->items[i].cur]->cur, NULL, NULL) == 0)
-			n++;
-	return n;
-}
-
-/* Refuses a plan that needs more column versions, each an open memfd,
- * than the daemon may hold; lock held.  0 or -ENOSPC with the reason. */
-static int check_versions(struct tfs_fs *fs, const struct tfs_plan *plan, char *why,
-			  size_t whylen)
-{
-	uint64_t max = fs->cfg.max_versions, need = 0;
-
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action != TFS_KEEP)
-			need++;
-	if (!max || (fs->nversions <= max && need <= max - fs->nversions))
-		return 0;
-	snprintf(why, whylen,
-		 "needs %llu more column files, %llu left: the daemon holds one open file per "
-		 "column (and per replaced version still open), at most %llu (its open file "
-		 "limit, RLIMIT_NOFILE, less a reserve)",
-		 (unsigned long long)need,
-		 (unsigned long long)(fs->nversions < max ? max - fs->nversions : 0),
-		 (unsigned long long)max);
-	return -ENOSPC;
-}
-
-/* Carries out a plan; lock held.  All memory is allocated before anything
- * changes, so a failure leaves the table as it was. */
-static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc,
-		   const struct tfs_plan *plan, const struct tfs_cred *cred, struct tfs_notes *notes)
-{
-	struct tfs_node **fresh = calloc(plan->nitems + 1, sizeof(*fresh));
-	struct column **made = calloc(plan->nitems + 1, sizeof(*made));
-	size_t ncreate = 0;
-	struct timespec now = tfs_now();
-	int rc = -ENOMEM;
-
-	if (!fresh || !made)
-		goto out_free;
-	for (size_t i = 0; i < plan->nitems; i++) {
-		const struct tfs_plan_item *it = &plan->items[i];
-		const char *name;
-		if (it->action == TFS_KEEP)
-			continue;
-		name = it->action == TFS_CREATE ? doc->cols[it->doc].name :
-						  t->cols[it->cur]->def.name;
-		rc = tfs_version_new(fs, t, name, it->new_bytes, &fresh[i]);
-		if (rc < 0)
-			goto out_undo;
-		if (it->action == TFS_CREATE) {
-			made[i] = calloc(1, sizeof(**made));
-			if (!made[i]) {
-				rc = -ENOMEM;
-				goto out_undo;
-			}
-			ncreate++;
-		}
-	}
-	if (t->ncols + ncreate > t->cap) {
-		size_t cap = t->cap ? t->cap : 8;
-		while (cap < t->ncols + ncreate)
-			cap *= 2;
-		struct column **cols = realloc(t->cols, cap * sizeof(*cols));
-		if (!cols) {
-			rc = -ENOMEM;
-			goto out_undo;
-		}
-		t->cols = cols;
-		t->cap = cap;
-	}
-	/* Nothing can fail from here on.  Replaced versions are retired only
-	 * once the table pointing to the new ones is persisted. */
-	for (size_t i = 0; i < plan->nitems; i++) {
-		const struct tfs_plan_item *it = &plan->items[i];
-		struct tfs_node *v = fresh[i];
-		if (it->action == TFS_RESIZE) {
-			struct column *c = t->cols[it->cur];
-			struct tfs_node *old = c->cur;
-			tfs_store_copy(&v->store, &old->store);
-			v->mode = old->mode;
-			v->uid = old->uid;
-			v->gid = old->gid;
-			v->col = c;
-			c->cur = v;
-			tfs_notes_add(notes, NULL, &t->dir, c->def.name);
-			fresh[i] = old;
-		} else if (it->action == TFS_CREATE) {
-			struct column *c = made[i];
-			c->def = doc->cols[it->doc];
-			c->cur = v;
-			v->mode = S_IFREG | (t->dir.mode & 0666);
-			v->uid = cred->uid;
-			v->gid = cred->gid;
-			v->col = c;
-			t->cols[t->ncols++] = c;
-			fs->ncolumns++;
-		}
-	}
-	if (plan->rows != t->rows)
-		tfs_table_gone_del(t, NULL);
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action == TFS_CREATE)
-			tfs_table_gone_del(t, doc->cols[plan->items[i].doc].name);
-	t->meta_unlinked = false;
-	t->rows = plan->rows;
-	tfs_table_changed(fs, t, notes);
-	t->dir.mtime = t->dir.ctime = now;
-	t->last_error[0] = '\0';
-	tfs_notes_add(notes, &t->dir, NULL, NULL);
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action != TFS_KEEP)
-			tfs_persist_version(fs, plan->items[i].action == TFS_CREATE ?
-							fresh[i] :
-							t->cols[plan->items[i].cur]->cur);
-	tfs_persist_table(fs, t);
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action == TFS_RESIZE)
-			tfs_version_retire(fs, fresh[i]);
-	rc = 0;
-	goto out_free;
-
-out_undo:
-	for (size_t i = 0; i < plan->nitems; i++) {
-		free(made[i]);
-		if (fresh[i])
-			tfs_node_maybe_free(fs, fresh[i]);
-	}
-out_free:
-	free(made);
-	free(fresh);
-	return rc;
-}
-
-/* Applies doc, parsed with result rc (the reason in why); frees it. */
-static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int rc, char *why,
-		     size_t whylen, const struct tfs_cred *cred)
-{
-	struct tfs_node *node;
-	struct table *t;
-	const struct tfs_coldef **cur = NULL;
-	bool *held = NULL;
-	struct tfs_notes notes = {0};
-	struct tfs_plan plan = {0};
-	struct tfs_doc doc = *docp;
-	uint64_t laundered = 0;
-	int attempt;
-
-	pthread_mutex_lock(&fs->lock);
-	node = tfs_node_find(fs, dir);
-	if (!node || node->kind != TFS_N_TABLE) {
-		rc = node ? -ENOTDIR : -ESTALE;
-		goto out_unlock;
-	}
-	t = node->table;
-	if (rc < 0)
-		goto out_error;
-	for (attempt = 0;; attempt++) {
-		if (t->removed) {
-			rc = -ENOENT;
-			goto out_unlock;
-		}
-		free(cur);
-		free(held);
-		cur = malloc((t->ncols + 1) * sizeof(*cur));
-		held = malloc((t->ncols + 1) * sizeof(*held));
-		if (!cur || !held) {
-			rc = -ENOMEM;
-			snprintf(why, whylen, "out of memory");
-			goto out_error;
-		}
-		for (size_t i = 0; i < t->ncols; i++) {
-			cur[i] = &t->cols[i]->def;
-			held[i] = tfs_version_held(t->cols[i]->cur);
-		}
-		rc = tfs_plan_make(cur, held, t->ncols, t->rows, &doc, fs->mem_used,
-				   fs->cfg.mem_limit, &plan, why, whylen);
-		if (rc < 0)
-			goto out_error;
-		if (!plan.changes)
-			goto out_unlock;
-		rc = check_versions(fs, &plan, why, whylen);
-		if (rc < 0)
-			goto out_error;
-		/* Pages written through page-cache mappings may not have
-		 * reached the daemon yet: have the kernel write them back
-		 * (without our lock, it needs other requests served) before
-		 * the copy.  Retried if the table changed meanwhile. */
-		if (attempt < 3 && laundered != t->version + 1 &&
-		    pin_replaced(t, &plan, &notes)) {
-			laundered = t->version + 1;
-			tfs_plan_free(&plan);
-			pthread_mutex_unlock(&fs->lock);
-			tfs_notes_flush(fs, &notes, true);
-			pthread_mutex_lock(&fs->lock);
-			continue;
-		}
-		break;
-	}
-	rc = execute(fs, t, &doc, &plan, cred, &notes);
-	if (rc < 0) {
-		snprintf(why, whylen, "cannot allocate shared memory: %s", strerror(-rc));
-		goto out_error;
-	}
-	goto out_unlock;
-
-out_error:
-	tfs_table_error(t, rc, why);
-out_unlock:
-	pthread_mutex_unlock(&fs->lock);
-	tfs_notes_flush(fs, &notes, rc == 0);
-	tfs_plan_free(&plan);
-	tfs_doc_free(&doc);
-	free(cur);
-	free(held);
-	return rc;
-}
-
-int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
-	      const struct tfs_cred *cred)
-{
-	char why[TFS_WHY_MAX];
-	struct tfs_doc doc;
-	int rc = tfs_doc_parse(text, len, &doc, why, sizeof(why));
-
-	return apply_doc(fs, dir, &doc, rc, why, sizeof(why), cred);
-}
-
-/* Makes the deleted column name of table dir again, zero-filled. */
-static int recreate_column(struct tfs_fs *fs, tfs_ino_t dir, const char *name,
-			   const struct tfs_cred *cred)
-{
-	char why[TFS_WHY_MAX];
-	struct tfs_doc doc = {.ncols = 1};
-	struct tfs_node *d;
-	struct table *t;
-
-	doc.cols = calloc(1, sizeof(*doc.cols));
-	if (!doc.cols)
-		return -ENOMEM;
-	pthread_mutex_lock(&fs->lock);
-	d = tfs_node_find(fs, dir);
-	t = d && d->kind == TFS_N_TABLE ? d->table : NULL;
-	for (size_t i = 0; t && i < t->ngone; i++)
-		if (strcmp(t->gone[i].name, name) == 0) {
-			doc.cols[0] = t->gone[i];
-			break;
-		}
-	pthread_mutex_unlock(&fs->lock);
-	if (!doc.cols[0].name[0]) {
-		free(doc.cols);
-		return -EPERM;
-	}
-	/* Without rows: the row count stays whatever it is by now. */
-	return apply_doc(fs, dir, &doc, 0, why, sizeof(why), cred);
-}
-
 int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 	       const struct tfs_cred *cred, tfs_fh_t *fh, enum tfs_node_kind *kind,
 	       struct tfs_attr *attr)
@@ -893,7 +530,7 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (rc == 1) {
-		rc = recreate_column(fs, dir, name, cred);
+		rc = tfs_apply_recreate(fs, dir, name, cred);
 		if (rc == -EPERM)
 			tfs_log(TFS_LOG_INFO, "creating '%s' in a table refused: columns are "
 					      "made by writing meta.json", name);
@@ -921,3 +558,4 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 	pthread_mutex_unlock(&fs->lock);
 	return rc;
 }
+

@@ -19,7 +19,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "fs_impl.h"
+#include "catalog_impl.h"
+#include "persist.h"
 #include "log.h"
 
 struct rec_times {

@@ -2,14 +2,14 @@
  *
  * It holds what must not die with a crash: the mount's /dev/fuse
  * connection, every column memfd, and the catalog as records (see
- * fs_persist.c).  It parses no user input and touches no column: it keeps
+ * persist.c).  It parses no user input and touches no column: it keeps
  * records it is handed and forks serving processes.  A serving process that
  * dies by a signal (SIGKILL, SIGSEGV, abort, the OOM killer) is replaced at
  * once by a fresh fork, which rebuilds the catalog from the records it
  * inherits and takes over the same connection; the kernel re-sends the
  * requests the dead one left unanswered (FUSE_NOTIFY_RESEND, Linux 6.9). */
-#ifndef TABLEFS_SUPERVISE_H
-#define TABLEFS_SUPERVISE_H
+#ifndef TABLEFS_SUPERVISOR_H
+#define TABLEFS_SUPERVISOR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* meta.json: parsing of written schema documents and rendering of the
  * generated one.  Uses cJSON for parsing; knows nothing of storage. */
-#ifndef TABLEFS_META_H
-#define TABLEFS_META_H
+#ifndef TABLEFS_SCHEMA_H
+#define TABLEFS_SCHEMA_H
 
 #include <stdbool.h>
 #include <stddef.h>

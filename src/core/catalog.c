@@ -1,3 +1,6 @@
+/* The catalog: nodes and their numbers, tables, columns and their
+ * generations, lifetimes (lookup counts, pins, freeing), attributes, lookup
+ * and setattr.  The ground floor of the core; see catalog_impl.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,7 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs_impl.h"
+#include "catalog_impl.h"
+#include "handles.h"
+#include "persist.h"
+#include "render.h"
+#include "views.h"
 #include "log.h"
 #include "mem.h"
 #include "names.h"
@@ -378,6 +385,7 @@ static uint64_t status_length(struct tfs_fs *fs)
 {
 	size_t len = 0;
 
+	tfs_handles_count(fs);
 	free(tfs_render_status(fs, &len));
 	return len;
 }
