@@ -12,10 +12,6 @@
 #include <sys/stat.h>
 
 #include "catalog_impl.h"
-#include "handles.h"
-#include "persist.h"
-#include "render.h"
-#include "views.h"
 #include "log.h"
 #include "mem.h"
 #include "names.h"
@@ -51,6 +47,73 @@ ssize_t tfs_column_find(const struct table *t, const char *name)
 		if (strcmp(t->cols[i]->def.name, name) == 0)
 			return (ssize_t)i;
 	return -1;
+}
+
+int tfs_table_new(struct tfs_fs *fs, const char *name, tfs_ino_t dir_ino, tfs_ino_t meta_ino,
+		  mode_t mode, uid_t uid, gid_t gid, struct table **out)
+{
+	struct table *t;
+	int rc;
+
+	if (tfs_table_find(fs, name) || strcmp(name, TFS_STATUS_NAME) == 0)
+		return -EEXIST;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	strcpy(t->name, name);
+	rc = tfs_node_init(fs, &t->dir, dir_ino, TFS_N_TABLE, S_IFDIR | (mode & 07777), uid, gid);
+	if (rc < 0)
+		goto out_free;
+	rc = tfs_node_init(fs, &t->meta, meta_ino, TFS_N_META, S_IFREG, uid, gid);
+	if (rc < 0)
+		goto out_unmap_dir;
+	t->dir.table = t->meta.table = t;
+	t->version = 1;
+	if (!tsearch(t, &fs->tables, tfs_table_cmp)) {
+		rc = -ENOMEM;
+		goto out_unmap_meta;
+	}
+	t->tnext = fs->all_tables;
+	if (t->tnext)
+		t->tnext->tprev = t;
+	fs->all_tables = t;
+	fs->ntables++;
+	*out = t;
+	return 0;
+
+out_unmap_meta:
+	tfs_node_unmap(fs, &t->meta);
+out_unmap_dir:
+	tfs_node_unmap(fs, &t->dir);
+out_free:
+	free(t);
+	return rc;
+}
+
+void tfs_table_gone_add(struct table *t, const struct tfs_coldef *def)
+{
+	struct tfs_coldef *v;
+
+	tfs_table_gone_del(t, def->name);
+	v = realloc(t->gone, (t->ngone + 1) * sizeof(*v));
+	if (!v)
+		return; /* then it cannot be made again by name: no harm */
+	t->gone = v;
+	t->gone[t->ngone++] = *def;
+}
+
+void tfs_table_gone_del(struct table *t, const char *name)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->ngone; i++)
+		if (name && strcmp(t->gone[i].name, name) != 0)
+			t->gone[j++] = t->gone[i];
+	t->ngone = j;
+	if (!j) {
+		free(t->gone);
+		t->gone = NULL;
+	}
 }
 
 static int node_cmp(const void *a, const void *b)
@@ -100,7 +163,8 @@ static void no_free(void *p)
 	(void)p;
 }
 
-int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out)
+int tfs_catalog_new(const struct tfs_config *cfg, const struct tfs_layers *up,
+		    struct tfs_fs **out)
 {
 	struct tfs_fs *fs = calloc(1, sizeof(*fs));
 
@@ -108,6 +172,7 @@ int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out)
 		return -ENOMEM;
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->cfg = *cfg;
+	fs->up = up;
 	fs->next_ino = TFS_STATUS_INO + 1;
 	fs->epoch = cfg->epoch;
 	if (tfs_node_init(fs, &fs->root, TFS_ROOT_INO, TFS_N_ROOT, S_IFDIR | 01777, cfg->root_uid,
@@ -166,22 +231,17 @@ static void free_version(struct tfs_fs *fs, struct tfs_node *v)
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
 	fs->nversions--;
-	tfs_persist_drop(fs, TFS_REC_VERSION, v->ino);
+	fs->up->drop(fs, TFS_REC_VERSION, v->ino);
 	tfs_node_unmap(fs, v);
 	tfs_node_list_del(&fs->versions, v);
 	free(v);
 }
 
-void tfs_fs_free(struct tfs_fs *fs)
+void tfs_catalog_free(struct tfs_fs *fs)
 {
 	/* At unmount the kernel forgets nothing: free whatever is left. */
 	tdestroy(fs->tables, no_free);
-	tfs_handles_free(fs);
-	while (fs->views) {
-		fs->views->linked = false;
-		fs->views->nlookup = fs->views->nopen = 0;
-		tfs_view_free(fs, fs->views);
-	}
+	fs->up->teardown(fs);
 	while (fs->versions)
 		free_version(fs, fs->versions);
 	while (fs->all_tables)
@@ -205,7 +265,7 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 		 * which its invalidated entry brings soon; until then a
 		 * racing open may still get it. */
 		if ((node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) && !node->linked)
-			tfs_view_hollow(fs, node);
+			fs->up->view_hollow(fs, node);
 		return;
 	}
 	switch (node->kind) {
@@ -223,7 +283,7 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 	case TFS_N_NPY:
 	case TFS_N_ARROW:
 		if (!node->linked)
-			tfs_view_free(fs, node);
+			fs->up->view_free(fs, node);
 		return;
 	case TFS_N_ROOT:
 	case TFS_N_STATUS:
@@ -255,7 +315,7 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 	v->charge = tfs_mem_charge(size);
 	v->owner = t;
 	tfs_version_enter(fs, v);
-	tfs_persist_version(fs, v);
+	fs->up->save_version(fs, v);
 	*out = v;
 	return 0;
 }
@@ -284,7 +344,7 @@ bool tfs_version_held(const struct tfs_node *v)
 
 void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)
 {
-	tfs_view_retire(fs, v->npy);
+	fs->up->view_retire(fs, v->npy);
 	v->col = NULL;
 	tfs_node_maybe_free(fs, v);
 }
@@ -345,7 +405,7 @@ void tfs_table_changed(struct tfs_fs *fs, struct table *t, struct tfs_notes *not
 	struct tfs_node *arrow = t->arrow;
 
 	t->arrow = NULL;
-	tfs_view_retire(fs, arrow);
+	fs->up->view_retire(fs, arrow);
 	t->version++;
 	tfs_notes_add(notes, &t->meta, NULL, NULL);
 }
@@ -368,26 +428,6 @@ void tfs_table_error(struct table *t, int err, const char *why)
 	why = t->last_error;
 	tfs_log(TFS_LOG_NOTICE, "table '%s': change refused (%s): %s", t->name, strerror(-err),
 		why);
-}
-
-/* Exact length of a table's meta.json, rendered again only after a change,
- * so that ls -l shows the size cat will read; lock held. */
-static uint64_t meta_length(struct table *t)
-{
-	size_t len = 0;
-
-	if (t->meta_len_version != t->version || !t->meta_len)
-		free(tfs_render_meta(t, &len));
-	return t->meta_len;
-}
-
-static uint64_t status_length(struct tfs_fs *fs)
-{
-	size_t len = 0;
-
-	tfs_handles_count(fs);
-	free(tfs_render_status(fs, &len));
-	return len;
 }
 
 void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_attr *a)
@@ -422,18 +462,18 @@ void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_at
 		a->mtime = t->dir.mtime;
 		a->ctime = t->dir.ctime;
 		a->nlink = t->removed || t->meta_unlinked ? 0 : 1;
-		a->size = meta_length(node->table);
+		a->size = fs->up->generated_size(fs, node);
 		break;
 	case TFS_N_COLUMN:
 		a->size = node->store.size;
 		a->nlink = node->col ? 1 : 0;
 		break;
 	case TFS_N_STATUS:
-		a->size = status_length(fs);
+		a->size = fs->up->generated_size(fs, node);
 		break;
 	case TFS_N_NPY:
 	case TFS_N_ARROW:
-		a->size = tfs_view_size(node);
+		a->size = fs->up->view_size(node);
 		a->nlink = node->linked ? 1 : 0;
 		break;
 	}
@@ -483,7 +523,7 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 			return 0;
 		}
 		if (strchr(name, '.'))
-			return tfs_view_lookup(fs, t, name, out);
+			return fs->up->view_lookup(fs, t, name, out);
 		i = tfs_column_find(t, name);
 		if (i < 0)
 			return -ENOENT;
@@ -571,7 +611,7 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, const struct tfs_
 			goto out;
 		}
 		if (node->kind == TFS_N_META &&
-		    (rc = tfs_meta_truncate(fs, node, fh, sa->size)) < 0)
+		    (rc = fs->up->meta_truncate(fs, node, fh, sa->size)) < 0)
 			goto out;
 	}
 	if (node->kind == TFS_N_META) {
@@ -584,7 +624,7 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, const struct tfs_
 			t->dir.mtime = sa->mtime;
 		if (sa->set_atime || sa->set_mtime) {
 			t->dir.ctime = now;
-			tfs_persist_table(fs, t);
+			fs->up->save_table(fs, t);
 		}
 		goto out;
 	}
@@ -605,20 +645,20 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, const struct tfs_
 	if (sa->set_mode || sa->set_uid || sa->set_gid) {
 		if (node->kind == TFS_N_TABLE) {
 			tfs_notes_add(&notes, &node->table->meta, NULL, NULL);
-			tfs_view_retire(fs, node->table->arrow);
+			fs->up->view_retire(fs, node->table->arrow);
 			node->table->arrow = NULL;
 		} else if (node->kind == TFS_N_COLUMN && node->col) {
-			tfs_view_retire(fs, node->npy);
-			tfs_view_retire(fs, node->owner->arrow);
+			fs->up->view_retire(fs, node->npy);
+			fs->up->view_retire(fs, node->owner->arrow);
 			node->owner->arrow = NULL;
 		}
 	}
 	if (node->kind == TFS_N_TABLE)
-		tfs_persist_table(fs, node->table);
+		fs->up->save_table(fs, node->table);
 	else if (node->kind == TFS_N_COLUMN)
-		tfs_persist_version(fs, node);
+		fs->up->save_version(fs, node);
 	else if (node->kind == TFS_N_ROOT)
-		tfs_persist_root(fs);
+		fs->up->save_root(fs);
 out:
 	if (rc == 0)
 		tfs_fill_attr(fs, node, attr);

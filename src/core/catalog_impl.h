@@ -2,6 +2,21 @@
  * core file may include this, the daemon and tablectl never do (they see
  * catalog.h).
  *
+ * Layers of the core; calls only go down
+ * --------------------------------------
+ *   filesystem.c                 assembles the layers (tfs_fs_new/free)
+ *   handles.c                    per-open handles: open, read, write, release
+ *   apply.c  namespace.c         schema changes; mkdir, rename, unlink, readdir
+ *   persist.c views.c render.c   supervisor records; .npy/.arrow; JSON text
+ *   catalog.c                    nodes, tables, columns, lifetimes
+ *   schema.c change_plan.c store.c types.c names.c mem.c npy.c arrow_file.c
+ *                                pure helpers, no catalog
+ * A file calls functions of the rows below it only.  The catalog, the ground
+ * floor, knows nothing of persistence, views, rendering or handles: where
+ * its own work must reach them (a version freed is dropped from the
+ * supervisor, a view looked up or retired, the size of a generated file),
+ * it calls the hooks in struct tfs_layers, which filesystem.c fills in.
+ *
  * Nodes, node ids and inode numbers
  * ---------------------------------
  * Everything the kernel can hold an inode for is a struct tfs_node: the
@@ -104,8 +119,34 @@ struct table {
 	struct table *tprev, *tnext; /* all tables, removed ones too; lock */
 };
 
+/* What the layers above the catalog do for it; filesystem.c fills in every
+ * field.  Each but teardown is called with fs->lock held. */
+struct tfs_layers {
+	/* persist.c: hand a version, a table or the root to the supervisor,
+	 * or drop a record (no-ops when unsupervised). */
+	void (*save_version)(struct tfs_fs *fs, struct tfs_node *v);
+	void (*save_table)(struct tfs_fs *fs, struct table *t);
+	void (*save_root)(struct tfs_fs *fs);
+	void (*drop)(struct tfs_fs *fs, enum tfs_record_kind kind, tfs_ino_t key);
+	/* views.c: see views.h. */
+	int (*view_lookup)(struct tfs_fs *fs, struct table *t, const char *name,
+			   struct tfs_node **out);
+	void (*view_retire)(struct tfs_fs *fs, struct tfs_node *view);
+	void (*view_free)(struct tfs_fs *fs, struct tfs_node *view);
+	void (*view_hollow)(struct tfs_fs *fs, struct tfs_node *view);
+	uint64_t (*view_size)(const struct tfs_node *view);
+	/* handles.c: the size of meta.json or .status, and their truncation. */
+	uint64_t (*generated_size)(struct tfs_fs *fs, const struct tfs_node *node);
+	int (*meta_truncate)(struct tfs_fs *fs, struct tfs_node *meta, tfs_fh_t fh,
+			     uint64_t size);
+	/* At unmount, before the catalog frees its own: free the handles and
+	 * views the layers hold. */
+	void (*teardown)(struct tfs_fs *fs);
+};
+
 struct tfs_fs {
 	pthread_mutex_t lock;
+	const struct tfs_layers *up; /* constant */
 	void *nodes; /* tsearch tree of struct tfs_node *, by ino; lock */
 	void *handles; /* tsearch tree of struct tfs_handle *, by id; lock */
 	uint64_t epoch; /* of this serving process, in handle ids */
@@ -135,6 +176,14 @@ struct tfs_notes {
 		char name[TFS_NAME_MAX + 1];
 	} *v;
 };
+
+/* Makes an empty catalog (root and .status) whose layers above are up;
+ * 0 or -ENOMEM.  tfs_fs_new (filesystem.c) is the public constructor. */
+int tfs_catalog_new(const struct tfs_config *cfg, const struct tfs_layers *up,
+		    struct tfs_fs **out);
+
+/* Frees the catalog and, through up->teardown, what the layers hold. */
+void tfs_catalog_free(struct tfs_fs *fs);
 
 /* Fills in a fresh node's identity and times and enters it in the node map
  * under ino (0: the next free number); lock held.  0 or -ENOMEM. */

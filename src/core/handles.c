@@ -84,6 +84,31 @@ void tfs_handles_count(struct tfs_fs *fs)
 	twalk_r(fs->handles, count_handle, NULL);
 }
 
+/* Exact length of a table's meta.json, rendered again only after a change,
+ * so that ls -l shows the size cat will read; lock held. */
+static uint64_t meta_length(struct table *t)
+{
+	size_t len = 0;
+
+	if (t->meta_len_version != t->version || !t->meta_len)
+		free(tfs_render_meta(t, &len));
+	return t->meta_len;
+}
+
+static uint64_t status_length(struct tfs_fs *fs)
+{
+	size_t len = 0;
+
+	tfs_handles_count(fs);
+	free(tfs_render_status(fs, &len));
+	return len;
+}
+
+uint64_t tfs_generated_size(struct tfs_fs *fs, const struct tfs_node *node)
+{
+	return node->kind == TFS_N_META ? meta_length(node->table) : status_length(fs);
+}
+
 static int handle_cmp(const void *a, const void *b)
 {
 	tfs_fh_t x = ((const struct tfs_handle *)a)->id, y = ((const struct tfs_handle *)b)->id;

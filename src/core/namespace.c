@@ -17,47 +17,6 @@
 #include "log.h"
 #include "names.h"
 
-int tfs_table_new(struct tfs_fs *fs, const char *name, tfs_ino_t dir_ino, tfs_ino_t meta_ino,
-		  mode_t mode, uid_t uid, gid_t gid, struct table **out)
-{
-	struct table *t;
-	int rc;
-
-	if (tfs_table_find(fs, name) || strcmp(name, TFS_STATUS_NAME) == 0)
-		return -EEXIST;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	strcpy(t->name, name);
-	rc = tfs_node_init(fs, &t->dir, dir_ino, TFS_N_TABLE, S_IFDIR | (mode & 07777), uid, gid);
-	if (rc < 0)
-		goto out_free;
-	rc = tfs_node_init(fs, &t->meta, meta_ino, TFS_N_META, S_IFREG, uid, gid);
-	if (rc < 0)
-		goto out_unmap_dir;
-	t->dir.table = t->meta.table = t;
-	t->version = 1;
-	if (!tsearch(t, &fs->tables, tfs_table_cmp)) {
-		rc = -ENOMEM;
-		goto out_unmap_meta;
-	}
-	t->tnext = fs->all_tables;
-	if (t->tnext)
-		t->tnext->tprev = t;
-	fs->all_tables = t;
-	fs->ntables++;
-	*out = t;
-	return 0;
-
-out_unmap_meta:
-	tfs_node_unmap(fs, &t->meta);
-out_unmap_dir:
-	tfs_node_unmap(fs, &t->dir);
-out_free:
-	free(t);
-	return rc;
-}
-
 int tfs_mkdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name, mode_t mode,
 	      const struct tfs_cred *cred, struct tfs_attr *attr)
 {
@@ -112,32 +71,6 @@ int tfs_rmdir(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 		table_unlink(fs, t);
 	pthread_mutex_unlock(&fs->lock);
 	return rc;
-}
-
-void tfs_table_gone_add(struct table *t, const struct tfs_coldef *def)
-{
-	struct tfs_coldef *v;
-
-	tfs_table_gone_del(t, def->name);
-	v = realloc(t->gone, (t->ngone + 1) * sizeof(*v));
-	if (!v)
-		return; /* then it cannot be made again by name: no harm */
-	t->gone = v;
-	t->gone[t->ngone++] = *def;
-}
-
-void tfs_table_gone_del(struct table *t, const char *name)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < t->ngone; i++)
-		if (name && strcmp(t->gone[i].name, name) != 0)
-			t->gone[j++] = t->gone[i];
-	t->ngone = j;
-	if (!j) {
-		free(t->gone);
-		t->gone = NULL;
-	}
 }
 
 /* Removes column i of t; lock held. */
