@@ -18,7 +18,7 @@
 #include "log.h"
 #include "persist.h"
 
-/* Pins the versions plan would replace, to write their dirty pages back
+/* Pins the extents plan would replace, to write their dirty pages back
  * before the copy; lock held.  Returns how many. */
 static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct tfs_notes *notes)
 {
@@ -31,24 +31,24 @@ static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct 
 	return n;
 }
 
-/* Refuses a plan that needs more column versions, each an open memfd,
+/* Refuses a plan that needs more column extents, each an open memfd,
  * than the daemon may hold; lock held.  0 or -ENOSPC with the reason. */
-static int check_versions(struct tfs_fs *fs, const struct tfs_plan *plan, char *why,
+static int check_extents(struct tfs_fs *fs, const struct tfs_plan *plan, char *why,
 			  size_t whylen)
 {
-	uint64_t max = fs->cfg.max_versions, need = 0;
+	uint64_t max = fs->cfg.max_extents, need = 0;
 
 	for (size_t i = 0; i < plan->nitems; i++)
 		if (plan->items[i].action != TFS_KEEP)
 			need++;
-	if (!max || (fs->nversions <= max && need <= max - fs->nversions))
+	if (!max || (fs->nextents <= max && need <= max - fs->nextents))
 		return 0;
 	snprintf(why, whylen,
 		 "needs %llu more column files, %llu left: the daemon holds one open file per "
 		 "column (and per replaced version still open), at most %llu (its open file "
 		 "limit, RLIMIT_NOFILE, less a reserve)",
 		 (unsigned long long)need,
-		 (unsigned long long)(fs->nversions < max ? max - fs->nversions : 0),
+		 (unsigned long long)(fs->nextents < max ? max - fs->nextents : 0),
 		 (unsigned long long)max);
 	return -ENOSPC;
 }
@@ -73,7 +73,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 			continue;
 		name = it->action == TFS_CREATE ? doc->cols[it->doc].name :
 						  t->cols[it->cur]->def.name;
-		rc = tfs_version_new(fs, t, name, it->new_bytes, &fresh[i]);
+		rc = tfs_extent_new(fs, t, name, it->new_bytes, &fresh[i]);
 		if (rc < 0)
 			goto out_undo;
 		if (it->action == TFS_CREATE) {
@@ -97,7 +97,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 		t->cols = cols;
 		t->cap = cap;
 	}
-	/* Nothing can fail from here on.  Replaced versions are retired only
+	/* Nothing can fail from here on.  Replaced extents are retired only
 	 * once the table pointing to the new ones is persisted. */
 	for (size_t i = 0; i < plan->nitems; i++) {
 		const struct tfs_plan_item *it = &plan->items[i];
@@ -138,13 +138,13 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 	tfs_notes_add(notes, &t->dir, NULL, NULL);
 	for (size_t i = 0; i < plan->nitems; i++)
 		if (plan->items[i].action != TFS_KEEP)
-			tfs_persist_version(fs, plan->items[i].action == TFS_CREATE ?
+			tfs_persist_extent(fs, plan->items[i].action == TFS_CREATE ?
 							fresh[i] :
 							t->cols[plan->items[i].cur]->cur);
 	tfs_persist_table(fs, t);
 	for (size_t i = 0; i < plan->nitems; i++)
 		if (plan->items[i].action == TFS_RESIZE)
-			tfs_version_retire(fs, fresh[i]);
+			tfs_extent_retire(fs, fresh[i]);
 	rc = 0;
 	goto out_free;
 
@@ -199,7 +199,7 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 		}
 		for (size_t i = 0; i < t->ncols; i++) {
 			cur[i] = &t->cols[i]->def;
-			held[i] = tfs_version_held(t->cols[i]->cur);
+			held[i] = tfs_extent_held(t->cols[i]->cur);
 		}
 		rc = tfs_plan_make(cur, held, t->ncols, t->rows, &doc, fs->mem_used,
 				   fs->cfg.mem_limit, &plan, why, whylen);
@@ -207,7 +207,7 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 			goto out_error;
 		if (!plan.changes)
 			goto out_unlock;
-		rc = check_versions(fs, &plan, why, whylen);
+		rc = check_extents(fs, &plan, why, whylen);
 		if (rc < 0)
 			goto out_error;
 		/* Pages written through page-cache mappings may not have

@@ -187,7 +187,7 @@ int tfs_catalog_new(const struct tfs_config *cfg, const struct tfs_layers *up,
 	return 0;
 }
 
-/* Frees a table's own memory (its versions are freed on their own). */
+/* Frees a table's own memory (its extents are freed on their own). */
 static void free_table(struct tfs_fs *fs, struct table *t)
 {
 	for (size_t i = 0; i < t->ncols; i++)
@@ -224,16 +224,16 @@ void tfs_node_list_del(struct tfs_node **head, struct tfs_node *node)
 		node->vnext->vprev = node->vprev;
 }
 
-static void free_version(struct tfs_fs *fs, struct tfs_node *v)
+static void free_extent(struct tfs_fs *fs, struct tfs_node *v)
 {
-	if (v->backing_id > 0 && fs->cfg.hooks.version_gone)
-		fs->cfg.hooks.version_gone(fs->cfg.hooks.ctx, v->backing_id);
+	if (v->backing_id > 0 && fs->cfg.hooks.extent_gone)
+		fs->cfg.hooks.extent_gone(fs->cfg.hooks.ctx, v->backing_id);
 	tfs_store_destroy(&v->store);
 	fs->mem_used -= v->charge;
-	fs->nversions--;
-	fs->up->drop(fs, TFS_REC_VERSION, v->ino);
+	fs->nextents--;
+	fs->up->drop(fs, TFS_REC_EXTENT, v->ino);
 	tfs_node_unmap(fs, v);
-	tfs_node_list_del(&fs->versions, v);
+	tfs_node_list_del(&fs->extents, v);
 	free(v);
 }
 
@@ -242,8 +242,8 @@ void tfs_catalog_free(struct tfs_fs *fs)
 	/* At unmount the kernel forgets nothing: free whatever is left. */
 	tdestroy(fs->tables, no_free);
 	fs->up->teardown(fs);
-	while (fs->versions)
-		free_version(fs, fs->versions);
+	while (fs->extents)
+		free_extent(fs, fs->extents);
 	while (fs->all_tables)
 		free_table(fs, fs->all_tables);
 	tdestroy(fs->nodes, no_free);
@@ -260,8 +260,8 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 	if (node->nlookup) {
 		/* A retired view only the kernel still knows (its name is
 		 * looked up anew each time, so the kernel may keep the old
-		 * entry long): the versions it showed go now, not at the
-		 * forget.  A replaced column version waits for its forget,
+		 * entry long): the extents it showed go now, not at the
+		 * forget.  A replaced column extent waits for its forget,
 		 * which its invalidated entry brings soon; until then a
 		 * racing open may still get it. */
 		if ((node->kind == TFS_N_NPY || node->kind == TFS_N_ARROW) && !node->linked)
@@ -271,7 +271,7 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 	switch (node->kind) {
 	case TFS_N_COLUMN:
 		if (!node->col)
-			free_version(fs, node);
+			free_extent(fs, node);
 		return;
 	case TFS_N_TABLE:
 	case TFS_N_META:
@@ -291,7 +291,7 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 	}
 }
 
-int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
+int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
 		    struct tfs_node **out)
 {
 	char label[2 * TFS_NAME_MAX + 16];
@@ -314,25 +314,25 @@ int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uin
 	}
 	v->charge = tfs_mem_charge(size);
 	v->owner = t;
-	tfs_version_enter(fs, v);
-	fs->up->save_version(fs, v);
+	tfs_extent_enter(fs, v);
+	fs->up->save_extent(fs, v);
 	*out = v;
 	return 0;
 }
 
-void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v)
+void tfs_extent_enter(struct tfs_fs *fs, struct tfs_node *v)
 {
 	fs->mem_used += v->charge;
-	fs->nversions++;
-	tfs_node_list_add(&fs->versions, v);
+	fs->nextents++;
+	tfs_node_list_add(&fs->extents, v);
 }
 
-bool tfs_version_held(const struct tfs_node *v)
+bool tfs_extent_held(const struct tfs_node *v)
 {
 	const struct tfs_node *arrow = v->owner ? v->owner->arrow : NULL;
 	uint64_t n = v->nopen;
 
-	/* The current views are retired with the version; without open
+	/* The current views are retired with the extent; without open
 	 * handles they let go of it then. */
 	if (v->npy && !v->npy->nopen && n)
 		n--;
@@ -342,7 +342,7 @@ bool tfs_version_held(const struct tfs_node *v)
 	return n > 0;
 }
 
-void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v)
+void tfs_extent_retire(struct tfs_fs *fs, struct tfs_node *v)
 {
 	fs->up->view_retire(fs, v->npy);
 	v->col = NULL;
@@ -656,7 +656,7 @@ int tfs_setattr(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, const struct tfs_
 	if (node->kind == TFS_N_TABLE)
 		fs->up->save_table(fs, node->table);
 	else if (node->kind == TFS_N_COLUMN)
-		fs->up->save_version(fs, node);
+		fs->up->save_extent(fs, node);
 	else if (node->kind == TFS_N_ROOT)
 		fs->up->save_root(fs);
 out:
@@ -674,7 +674,7 @@ void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st)
 	st->used = fs->mem_used;
 	st->tables = fs->ntables;
 	st->columns = fs->ncolumns;
-	st->max_versions = fs->cfg.max_versions;
-	st->versions = fs->nversions;
+	st->max_extents = fs->cfg.max_extents;
+	st->extents = fs->nextents;
 	pthread_mutex_unlock(&fs->lock);
 }

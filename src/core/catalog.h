@@ -40,8 +40,8 @@ struct tfs_hooks {
 	void (*inval_inode)(void *ctx, tfs_ino_t ino);
 	/* Drop the kernel's name -> node entry name in dir. */
 	void (*inval_entry)(void *ctx, tfs_ino_t dir, const char *name);
-	/* A column version is gone: release what the data path tied to it. */
-	void (*version_gone)(void *ctx, int backing_id);
+	/* A column extent is gone: release what the data path tied to it. */
+	void (*extent_gone)(void *ctx, int backing_id);
 	/* The data path in force and why, for .status. */
 	void (*data_path)(void *ctx, const char **mode, const char **why);
 	/* Hand-over of state to a supervisor that outlives the serving
@@ -57,15 +57,16 @@ struct tfs_hooks {
 	bool (*crash_protection)(void *ctx, const char **why);
 };
 
-/* Kinds of persisted records, in the order they must be restored. */
-enum tfs_record_kind { TFS_REC_ROOT = 1, TFS_REC_VERSION = 2, TFS_REC_TABLE = 3 };
+/* Kinds of persisted records, in the order they must be restored; the
+ * values are the supervisor protocol's. */
+enum tfs_record_kind { TFS_REC_ROOT = 1, TFS_REC_EXTENT = 2, TFS_REC_TABLE = 3 };
 
 struct tfs_config {
 	uint64_t epoch; /* 0 for the first serving process, then 1, 2, ...: restarts */
 	uint64_t mem_limit; /* bytes */
-	/* Column versions the daemon may hold at once, each an open memfd
+	/* Column extents the daemon may hold at once, each an open memfd
 	 * (the open file limit less a reserve); 0: no limit. */
-	uint64_t max_versions;
+	uint64_t max_extents;
 	uid_t root_uid; /* owner of the mount root */
 	gid_t root_gid;
 	struct tfs_hooks hooks;
@@ -121,7 +122,7 @@ struct tfs_dirent {
 
 struct tfs_statfs {
 	uint64_t limit, used, tables, columns;
-	uint64_t max_versions, versions; /* column versions: allowed (0: no limit), held */
+	uint64_t max_extents, extents; /* column extents: allowed (0: no limit), held */
 };
 
 /* Creates an empty filesystem (the root only).  *out or -ENOMEM. */
@@ -131,7 +132,7 @@ int tfs_fs_new(const struct tfs_config *cfg, struct tfs_fs **out);
 void tfs_fs_free(struct tfs_fs *fs);
 
 /* Rebuilds one record's state in a new filesystem, before it serves: roots,
- * then versions, then tables.  fd (versions) becomes the filesystem's.  Node
+ * then extents, then tables.  fd (extents) becomes the filesystem's.  Node
  * numbers are kept; the kernel's references to them are unknown, so every
  * restored node stays until the kernel forgets it (tfs_forget), or until
  * tfs_forget_unknown says the kernel never had it. */
@@ -207,10 +208,10 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred *cred,
 	     tfs_fh_t *fh, enum tfs_node_kind *kind);
 
-/* Binds the column version open as fh for kernel passthrough, once per
- * version: bind(ctx, memfd) registers it and returns a backing id > 0 or
- * -errno; later opens of the version reuse that id.  Returns the id, or
- * -errno when the version cannot be bound: it is then served through the
+/* Binds the column extent open as fh for kernel passthrough, once per
+ * extent: bind(ctx, memfd) registers it and returns a backing id > 0 or
+ * -errno; later opens of the extent reuse that id.  Returns the id, or
+ * -errno when the extent cannot be bound: it is then served through the
  * page cache for all its life, as one inode never mixes the two. */
 int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), void *ctx);
 

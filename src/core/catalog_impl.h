@@ -13,7 +13,7 @@
  *                                pure helpers, no catalog
  * A file calls functions of the rows below it only.  The catalog, the ground
  * floor, knows nothing of persistence, views, rendering or handles: where
- * its own work must reach them (a version freed is dropped from the
+ * its own work must reach them (an extent freed is dropped from the
  * supervisor, a view looked up or retired, the size of a generated file),
  * it calls the hooks in struct tfs_layers, which filesystem.c fills in.
  *
@@ -21,10 +21,11 @@
  * ---------------------------------
  * Everything the kernel can hold an inode for is a struct tfs_node: the
  * root, each table directory, each table's meta.json, the root's .status,
- * and each column *version*.  A column's bytes never change size, so a change
- * of row count makes a new version (a new sealed memfd) and therefore a new
+ * and each column *extent*.  A column's bytes never change size, so a change
+ * of row count makes a new extent (a new sealed memfd) and therefore a new
  * node; the old node lives on, with its old bytes, for whoever still has it
- * open or mapped, and is freed when the last of them lets go.
+ * open or mapped, and is freed when the last of them lets go.  ("Version"
+ * names only a table's counter, meta.json's "version".)
  *
  * A node's inode number is also its FUSE node id: a 64-bit counter, never
  * reused while the filesystem is mounted (it is carried over when a new
@@ -41,7 +42,7 @@
  * process, so ids the kernel holds from an earlier one are recognised.
  *
  * Locking: one mutex, fs->lock, guards the catalog and every field marked
- * "lock" below.  The bytes of a version are shared memory and take no lock:
+ * "lock" below.  The bytes of an extent are shared memory and take no lock:
  * its store is immutable once created (fixed size, fixed mapping).
  */
 #ifndef TABLEFS_CATALOG_IMPL_H
@@ -66,7 +67,7 @@ struct tfs_node {
 	gid_t gid; /* lock (META: unused) */
 	struct timespec atime, mtime, ctime; /* lock */
 	struct table *table; /* TABLE, META: the table they belong to */
-	/* COLUMN versions only: */
+	/* COLUMN extents only: */
 	struct column *col; /* while current, its column; NULL once replaced or deleted; lock */
 	struct tfs_store store; /* immutable after creation */
 	uint64_t charge; /* memory charged for it */
@@ -75,14 +76,14 @@ struct tfs_node {
 	struct table *owner; /* COLUMN: its table, valid while col is set; lock */
 	/* Views (NPY, ARROW) only; immutable once made but for linked: */
 	bool linked; /* the current view of its column or table; lock */
-	struct tfs_node **pins; /* the versions it shows, pinned (nopen) */
+	struct tfs_node **pins; /* the extents it shows, pinned (nopen) */
 	size_t npins;
 	char *hdr; /* NPY: the header before the column's bytes */
 	size_t hdrlen;
 	struct tfs_arrow_layout *layout; /* ARROW */
-	struct tfs_node *vprev, *vnext; /* all versions, or all views, for teardown; lock */
+	struct tfs_node *vprev, *vnext; /* all extents, or all views, for teardown; lock */
 	/* A retired view that only the kernel's lookup count still holds: the
-	 * versions it showed are unpinned at once, so that they count against
+	 * extents it showed are unpinned at once, so that they count against
 	 * the limit no longer than someone can read them; the node stays,
 	 * with its size, until the kernel forgets it, and refuses to be
 	 * opened (ESTALE: the kernel looks the name up again).  lock */
@@ -91,13 +92,16 @@ struct tfs_node {
 
 struct column {
 	struct tfs_coldef def; /* name, type, shape; lock */
-	struct tfs_node *cur; /* the current version; lock */
+	struct tfs_node *cur; /* the current extent; lock */
 };
 
 struct table {
 	struct tfs_node dir, meta; /* freed with the table */
 	char name[TFS_NAME_MAX + 1]; /* lock */
-	uint64_t rows, version; /* lock */
+	uint64_t rows; /* lock */
+	/* meta.json's "version": counts changes of schema or name.  The only
+	 * meaning of "version" in the code; a column's memfd is an extent. */
+	uint64_t version; /* lock */
 	struct column **cols; /* in schema order; lock */
 	size_t ncols, cap; /* lock */
 	char last_error[TFS_WHY_MAX]; /* reason of the last refused change; lock */
@@ -122,9 +126,9 @@ struct table {
 /* What the layers above the catalog do for it; filesystem.c fills in every
  * field.  Each but teardown is called with fs->lock held. */
 struct tfs_layers {
-	/* persist.c: hand a version, a table or the root to the supervisor,
+	/* persist.c: hand an extent, a table or the root to the supervisor,
 	 * or drop a record (no-ops when unsupervised). */
-	void (*save_version)(struct tfs_fs *fs, struct tfs_node *v);
+	void (*save_extent)(struct tfs_fs *fs, struct tfs_node *v);
 	void (*save_table)(struct tfs_fs *fs, struct table *t);
 	void (*save_root)(struct tfs_fs *fs);
 	void (*drop)(struct tfs_fs *fs, enum tfs_record_kind kind, tfs_ino_t key);
@@ -156,10 +160,10 @@ struct tfs_fs {
 	void *tables; /* tsearch tree of struct table *, by name; lock */
 	uint64_t ntables; /* lock */
 	uint64_t ncolumns; /* current columns of all tables; lock */
-	uint64_t mem_used; /* charge of all live versions; lock */
-	uint64_t nversions; /* versions holding memory (a memfd each); lock */
+	uint64_t mem_used; /* charge of all live extents; lock */
+	uint64_t nextents; /* extents holding memory (a memfd each); lock */
 	uint64_t next_ino; /* lock */
-	struct tfs_node *versions; /* every live column version; lock */
+	struct tfs_node *extents; /* every live column extent; lock */
 	struct tfs_node *views; /* every live view; lock */
 	struct table *all_tables; /* every table not yet freed; lock */
 	/* Column I/O the daemon served itself (none under passthrough). */
@@ -205,7 +209,7 @@ ssize_t tfs_column_find(const struct table *t, const char *name);
 /* Attributes of node; lock held. */
 void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_attr *a);
 
-/* Adds node to, or takes it off, a list of nodes (versions or views) linked
+/* Adds node to, or takes it off, a list of nodes (extents or views) linked
  * through vprev/vnext; lock held. */
 void tfs_node_list_add(struct tfs_node **head, struct tfs_node *node);
 void tfs_node_list_del(struct tfs_node **head, struct tfs_node *node);
@@ -217,18 +221,18 @@ struct tfs_node *tfs_node_find(struct tfs_fs *fs, tfs_ino_t ino);
  * caller holds the lock. */
 void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node);
 
-/* Creates a column version of size bytes; caller holds the lock. */
-int tfs_version_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
+/* Creates a column extent of size bytes; caller holds the lock. */
+int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
 		    struct tfs_node **out);
 
-/* Unlinks the current version of col from the catalog (replaced or deleted). */
-void tfs_version_retire(struct tfs_fs *fs, struct tfs_node *v);
+/* Unlinks the current extent of col from the catalog (replaced or deleted). */
+void tfs_extent_retire(struct tfs_fs *fs, struct tfs_node *v);
 
-/* True when the current version v would stay allocated once replaced: an
+/* True when the current extent v would stay allocated once replaced: an
  * open handle, a mapping or a view someone has open holds it (views nobody
  * has open let go of what they show when retired; the kernel's own
  * reference goes with the entry invalidated by the change); lock held. */
-bool tfs_version_held(const struct tfs_node *v);
+bool tfs_extent_held(const struct tfs_node *v);
 
 /* Adds a notification: of an inode (node, dir NULL) or of the entry name
  * in dir (node NULL); pins what it names.  Lock held. */
@@ -261,9 +265,9 @@ void tfs_table_gone_del(struct table *t, const char *name);
 int tfs_table_new(struct tfs_fs *fs, const char *name, tfs_ino_t dir_ino, tfs_ino_t meta_ino,
 		  mode_t mode, uid_t uid, gid_t gid, struct table **out);
 
-/* Enters a version node with store st (taken over) in the version list and
+/* Enters an extent node with store st (taken over) in the extent list and
  * the memory accounting; lock held. */
-void tfs_version_enter(struct tfs_fs *fs, struct tfs_node *v);
+void tfs_extent_enter(struct tfs_fs *fs, struct tfs_node *v);
 
 /* Current time for timestamps. */
 struct timespec tfs_now(void);

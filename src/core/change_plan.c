@@ -65,7 +65,7 @@ int tfs_plan_make(const struct tfs_coldef *const *cur, const bool *held, size_t 
 			goto too_big;
 		it->action = rows == cur_rows ? TFS_KEEP : TFS_RESIZE;
 		if (it->action == TFS_RESIZE) {
-			/* A replaced version someone still holds stays in
+			/* A replaced extent someone still holds stays in
 			 * memory: it frees nothing. */
 			if (!held || !held[i])
 				plan->release =

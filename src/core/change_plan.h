@@ -12,7 +12,7 @@
 
 enum tfs_action {
 	TFS_KEEP, /* existing column, same size: nothing to do */
-	TFS_RESIZE, /* existing column, new row count: new version, copy */
+	TFS_RESIZE, /* existing column, new row count: new extent, copy */
 	TFS_CREATE, /* new column: zero-filled */
 };
 
@@ -27,14 +27,14 @@ struct tfs_plan {
 	uint64_t rows; /* row count after the change */
 	size_t nitems; /* current columns first, in order, then new ones */
 	struct tfs_plan_item *items;
-	uint64_t release; /* memory charge of the versions replaced */
-	uint64_t add; /* memory charge of the versions created */
+	uint64_t release; /* memory charge of the extents replaced */
+	uint64_t add; /* memory charge of the extents created */
 	int changes; /* 0 when applying the document changes nothing */
 };
 
 /* Plans applying doc to a table with ncur columns cur and cur_rows rows, with
  * used of limit bytes of memory in use.  held[i] (held NULL: none) says that
- * column i's current version stays allocated when replaced (an open handle
+ * column i's current extent stays allocated when replaced (an open handle
  * or a mapping holds it), so that a resize frees none of its memory.
  * Returns 0, -EINVAL (type or shape change of an existing column) or
  * -ENOSPC (over the limit), with the reason in why. */

@@ -19,7 +19,7 @@ static void teardown(struct tfs_fs *fs)
 }
 
 static const struct tfs_layers layers = {
-	.save_version = tfs_persist_version,
+	.save_extent = tfs_persist_extent,
 	.save_table = tfs_persist_table,
 	.save_root = tfs_persist_root,
 	.drop = tfs_persist_drop,

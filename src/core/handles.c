@@ -256,7 +256,7 @@ int tfs_bind(struct tfs_fs *fs, tfs_fh_t fh, int (*bind)(void *ctx, int fd), voi
 						 "passthrough binding refused (%s)",
 				strerror(-id));
 		v->backing_id = id > 0 ? id : -1;
-		tfs_persist_version(fs, v);
+		tfs_persist_extent(fs, v);
 	}
 	id = v->backing_id;
 	pthread_mutex_unlock(&fs->lock);

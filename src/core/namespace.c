@@ -84,7 +84,7 @@ static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct t
 	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = tfs_now();
 	tfs_persist_table(fs, t);
-	tfs_version_retire(fs, c->cur);
+	tfs_extent_retire(fs, c->cur);
 	free(c);
 }
 

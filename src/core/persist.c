@@ -1,14 +1,14 @@
 /* Hand-over of the catalog to a supervisor, and its rebuilding in a new
  * serving process.
  *
- * Each version, each table and the root is one record, replaced whole on
+ * Each extent, each table and the root is one record, replaced whole on
  * every change (see struct tfs_hooks).  Records are plain structs: they
  * are written and read by the same binary, the supervisor only keeps them.
- * A version record travels with its memfd, which the supervisor holds, so
- * the bytes outlive the serving process.  Order of a change: new versions
- * first, then the table that points to them, then the drop of versions that
+ * An extent record travels with its memfd, which the supervisor holds, so
+ * the bytes outlive the serving process.  Order of a change: new extents
+ * first, then the table that points to them, then the drop of extents that
  * are gone; a process killed in between leaves a consistent catalog behind
- * (at worst a version nothing points to: the next process frees it unless
+ * (at worst an extent nothing points to: the next process frees it unless
  * the kernel still holds it, see tfs_forget_unknown). */
 #include "config.h"
 
@@ -32,7 +32,7 @@ struct rec_root {
 	struct rec_times t;
 };
 
-struct rec_version {
+struct rec_extent {
 	tfs_ino_t ino;
 	uint64_t size, charge;
 	uint32_t mode, uid, gid;
@@ -52,7 +52,7 @@ struct rec_table {
 
 struct rec_column {
 	struct tfs_coldef def;
-	tfs_ino_t version_ino;
+	tfs_ino_t extent_ino;
 };
 
 static struct rec_times times_of(const struct tfs_node *n)
@@ -76,9 +76,9 @@ static bool supervised(const struct tfs_fs *fs)
 
 /* Records are sent as raw bytes: their padding is zeroed, not left as
  * whatever the stack held. */
-void tfs_persist_version(struct tfs_fs *fs, struct tfs_node *v)
+void tfs_persist_extent(struct tfs_fs *fs, struct tfs_node *v)
 {
-	struct rec_version r;
+	struct rec_extent r;
 
 	memset(&r, 0, sizeof(r));
 	r.ino = v->ino;
@@ -90,7 +90,7 @@ void tfs_persist_version(struct tfs_fs *fs, struct tfs_node *v)
 	r.backing_id = v->backing_id;
 	r.t = times_of(v);
 	if (supervised(fs))
-		fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_VERSION, v->ino, &r, sizeof(r),
+		fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_EXTENT, v->ino, &r, sizeof(r),
 					  v->store.fd);
 }
 
@@ -123,7 +123,7 @@ void tfs_persist_table(struct tfs_fs *fs, struct table *t)
 	c = (struct rec_column *)(r + 1);
 	for (size_t i = 0; i < t->ncols; i++) {
 		c[i].def = t->cols[i]->def;
-		c[i].version_ino = t->cols[i]->cur->ino;
+		c[i].extent_ino = t->cols[i]->cur->ino;
 	}
 	fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_TABLE, t->dir.ino, r, len, -1);
 	free(r);
@@ -149,7 +149,7 @@ void tfs_persist_drop(struct tfs_fs *fs, enum tfs_record_kind kind, tfs_ino_t ke
 		fs->cfg.hooks.persist_drop(fs->cfg.hooks.ctx, kind, key);
 }
 
-static int restore_version(struct tfs_fs *fs, const struct rec_version *r, int fd)
+static int restore_extent(struct tfs_fs *fs, const struct rec_extent *r, int fd)
 {
 	struct tfs_node *v;
 	struct stat st;
@@ -180,7 +180,7 @@ static int restore_version(struct tfs_fs *fs, const struct rec_version *r, int f
 	v->backing_id = r->backing_id;
 	v->nlookup = TFS_NLOOKUP_UNKNOWN;
 	set_times(v, &r->t);
-	tfs_version_enter(fs, v);
+	tfs_extent_enter(fs, v);
 	return 0;
 }
 
@@ -205,7 +205,7 @@ static int restore_table(struct tfs_fs *fs, const struct rec_table *r, size_t le
 		return -ENOMEM;
 	t->cap = r->ncols + 1;
 	for (size_t i = 0; i < r->ncols; i++) {
-		struct tfs_node *v = tfs_node_find(fs, c[i].version_ino);
+		struct tfs_node *v = tfs_node_find(fs, c[i].extent_ino);
 		struct column *col;
 		if (!v || v->kind != TFS_N_COLUMN || v->col) {
 			tfs_log(TFS_LOG_ERR, "table '%s': column '%s' lost its memory in the restart",
@@ -241,9 +241,9 @@ int tfs_restore(struct tfs_fs *fs, uint32_t kind, const void *blob, size_t len, 
 			rc = 0;
 		}
 		break;
-	case TFS_REC_VERSION:
-		if (len == sizeof(struct rec_version))
-			rc = restore_version(fs, blob, fd);
+	case TFS_REC_EXTENT:
+		if (len == sizeof(struct rec_extent))
+			rc = restore_extent(fs, blob, fd);
 		break;
 	case TFS_REC_TABLE:
 		if (len >= sizeof(struct rec_table))

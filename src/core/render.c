@@ -77,15 +77,15 @@ char *tfs_render_status(struct tfs_fs *fs, size_t *len)
 		cJSON_AddNumberToObject(mem, "limit", (double)fs->cfg.mem_limit);
 		cJSON_AddNumberToObject(mem, "used", (double)fs->mem_used);
 	}
-	/* Each column version is an open memfd: the open file limit is the
+	/* Each column extent is an open memfd: the open file limit is the
 	 * number of column files the tables may have. */
 	cJSON *cols = cJSON_AddObjectToObject(root, "column_files");
 	if (cols) {
-		if (fs->cfg.max_versions)
-			cJSON_AddNumberToObject(cols, "limit", (double)fs->cfg.max_versions);
+		if (fs->cfg.max_extents)
+			cJSON_AddNumberToObject(cols, "limit", (double)fs->cfg.max_extents);
 		else
 			cJSON_AddNullToObject(cols, "limit");
-		cJSON_AddNumberToObject(cols, "used", (double)fs->nversions);
+		cJSON_AddNumberToObject(cols, "used", (double)fs->nextents);
 	}
 	cJSON_AddNumberToObject(root, "internal_errors", (double)tfs_log_errors());
 	/* Restarts of the serving process, and whether the next would lose

@@ -1,4 +1,4 @@
-/* Column storage: one sealed memfd per column version.  Its size is fixed at
+/* Column storage: one sealed memfd per column extent.  Its size is fixed at
  * creation (F_SEAL_GROW | F_SEAL_SHRINK), so the kernel keeps it exact
  * whatever path a write takes. */
 #ifndef TABLEFS_STORE_H

@@ -2,7 +2,7 @@
  *  - COLUMN.npy: the column as a NumPy .npy file (header, then its bytes);
  *  - table.arrow: the whole table as an Arrow IPC file (arrow_file.c).
  * A view shows one state: it is made on first lookup, pins the column
- * versions it shows, and is retired (still readable by whoever has it,
+ * extents it shows, and is retired (still readable by whoever has it,
  * freed after) when its column or table changes.  Views are read-only, not
  * listed by readdir (ls, du, cp -r and rm -r see the data once), and served
  * through the page cache: unlike a raw column they cost a copy. */
@@ -165,7 +165,7 @@ void tfs_view_retire(struct tfs_fs *fs, struct tfs_node *view)
 	tfs_node_maybe_free(fs, view);
 }
 
-/* Lets go of the versions the view shows and of its Arrow layout; lock
+/* Lets go of the extents the view shows and of its Arrow layout; lock
  * held.  Its header and size stay. */
 static void view_release(struct tfs_fs *fs, struct tfs_node *view)
 {

@@ -209,7 +209,7 @@ const char *datapath_reason(const struct datapath *dp)
 	return dp->reason;
 }
 
-static int bind_version(void *ctx, int fd)
+static int bind_extent(void *ctx, int fd)
 {
 	return backing_open(ctx, fd);
 }
@@ -233,7 +233,7 @@ void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind ki
 		fi->direct_io = 1;
 		return;
 	}
-	if (atomic_load(&dp->passthrough) && (id = tfs_bind(fs, fi->fh, bind_version, dp)) > 0) {
+	if (atomic_load(&dp->passthrough) && (id = tfs_bind(fs, fi->fh, bind_extent, dp)) > 0) {
 		fi->keep_cache = 0;
 		fi->direct_io = 0;
 		/* Nothing of a column is cached in the kernel to write back on
@@ -246,8 +246,8 @@ void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind ki
 #endif
 		return;
 	}
-	/* The daemon never changes a version's bytes behind the kernel's
-	 * back (a change of size makes a new version), so the cache stays
+	/* The daemon never changes an extent's bytes behind the kernel's
+	 * back (a change of size makes a new extent), so the cache stays
 	 * valid from one open to the next. */
 	fi->keep_cache = 1;
 	/* Through the page cache the kernel splits a write at every page it
@@ -267,7 +267,7 @@ void datapath_open_done(struct datapath *dp)
 #endif
 }
 
-void datapath_version_gone(struct datapath *dp, int backing_id)
+void datapath_extent_gone(struct datapath *dp, int backing_id)
 {
 	if (backing_id > 0)
 		backing_close(dp, backing_id);

@@ -49,7 +49,7 @@ void datapath_open(struct datapath *dp, struct tfs_fs *fs, enum tfs_node_kind ki
 /* Called once the open reply is sent (or failed): forgets per-reply state. */
 void datapath_open_done(struct datapath *dp);
 
-/* A column version is gone: releases its kernel binding if it had one. */
-void datapath_version_gone(struct datapath *dp, int backing_id);
+/* A column extent is gone: releases its kernel binding if it had one. */
+void datapath_extent_gone(struct datapath *dp, int backing_id);
 
 #endif

@@ -107,7 +107,7 @@ static void *drop_names_main(void *arg)
 
 /* After a takeover nothing the kernel caches may be older than the
  * catalog.  The dead process may have made a change (a resize: a column's
- * name now leads to a new version) and died before it had the kernel drop
+ * name now leads to a new extent) and died before it had the kernel drop
  * what it cached; the resent request finds the change made and changes
  * nothing, so nothing would drop it.  Attributes of every restored node are
  * dropped by probe_restored; names here. */
@@ -482,8 +482,8 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	 * files the open file limit still allows; df -i never shows a
 	 * negative use. */
 	uint64_t ffree = UINT32_MAX;
-	if (s.max_versions)
-		ffree = s.versions < s.max_versions ? s.max_versions - s.versions : 0;
+	if (s.max_extents)
+		ffree = s.extents < s.max_extents ? s.max_extents - s.extents : 0;
 	v.f_files = s.tables + s.columns + ffree;
 	v.f_ffree = v.f_favail = ffree;
 	v.f_namemax = TFS_NAME_MAX;
@@ -537,7 +537,7 @@ static void send_inval_entry(struct ll *ll, tfs_ino_t dir, const char *name)
 
 /* Notifications are sent from the request handler that caused them, before
  * it replies: whoever changed a table sees the change at once (a column
- * opened by name right after a resize is the new version).  The kernel may
+ * opened by name right after a resize is the new extent).  The kernel may
  * need other requests served meanwhile: it takes the directory's lock to
  * drop a name (a lookup may hold it, waiting for us), and writes dirty pages
  * back before dropping them.  The multithreaded loop serves those in other
@@ -663,9 +663,9 @@ static void hook_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
 		send_inval_entry(ll, dir, name);
 }
 
-static void hook_version_gone(void *ctx, int backing_id)
+static void hook_extent_gone(void *ctx, int backing_id)
 {
-	datapath_version_gone(((struct ll *)ctx)->dp, backing_id);
+	datapath_extent_gone(((struct ll *)ctx)->dp, backing_id);
 }
 
 static void hook_data_path(void *ctx, const char **mode, const char **why)
@@ -682,5 +682,5 @@ void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks)
 	hooks->ctx = ll;
 	hooks->inval_inode = hook_inval_inode;
 	hooks->inval_entry = hook_inval_entry;
-	hooks->version_gone = hook_version_gone;
+	hooks->extent_gone = hook_extent_gone;
 }

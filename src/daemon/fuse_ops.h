@@ -15,7 +15,7 @@ struct ll {
 	struct fuse_session *se;
 	struct datapath *dp;
 	double entry_timeout; /* name -> node: the daemon invalidates changes */
-	double attr_timeout; /* attributes of tables and column versions */
+	double attr_timeout; /* attributes of tables and column extents */
 	bool restored; /* the catalog was taken over from an earlier process */
 	struct ll_notifier *notifier; /* single-threaded daemon: sends notifications */
 };

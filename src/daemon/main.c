@@ -118,13 +118,13 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-/* Open files the daemon needs besides column versions: standard streams,
+/* Open files the daemon needs besides column extents: standard streams,
  * /dev/fuse, the supervisor's socket, the log, and a column's memfd
  * being made or handed over. */
 #define FD_RESERVE 64
 
-/* Every column version holds a memfd: allow as many as the hard limit.
- * Returns how many column versions that allows (0: no limit). */
+/* Every column extent holds a memfd: allow as many as the hard limit.
+ * Returns how many column extents that allows (0: no limit). */
 static uint64_t raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -385,7 +385,7 @@ int main(int argc, char *argv[])
 		goto out_args;
 	d.cfg.root_uid = getuid();
 	d.cfg.root_gid = getgid();
-	d.cfg.max_versions = raise_fd_limit();
+	d.cfg.max_extents = raise_fd_limit();
 
 	/* The kernel checks permissions from the modes and owners we keep:
 	 * with allow_other, every user's access is enforced. */
