@@ -160,6 +160,7 @@ int tfs_lookup(struct tfs_fs *fs, tfs_ino_t dir, const char *name, struct tfs_at
 /* Drops n kernel references taken by lookup, mkdir or a handed-out entry. */
 void tfs_forget(struct tfs_fs *fs, tfs_ino_t ino, uint64_t n);
 
+/* Attributes of ino; -ESTALE for a number with no node. */
 int tfs_getattr(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_attr *attr);
 
 /* chmod, chown, utimes and truncate, through open handle fh (0: by path).
@@ -190,6 +191,7 @@ int tfs_rename(struct tfs_fs *fs, tfs_ino_t dir, const char *name, tfs_ino_t new
 /* Snapshot of a directory's entries, "." and ".." first (malloc'd array). */
 int tfs_readdir(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_dirent **ents, size_t *n);
 
+/* Memory, tables, columns and column extents, used and allowed (df, df -i). */
 void tfs_statfs(struct tfs_fs *fs, struct tfs_statfs *st);
 
 /* open(2) with O_CREAT of a name that does not exist in table dir: the
@@ -237,6 +239,7 @@ int tfs_write(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, const
 /* Applies a pending meta.json document; its error is close(2)'s. */
 int tfs_flush(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh);
 
+/* Frees handle fh once no read reply still points into it. */
 void tfs_release(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh);
 
 /* Applies a schema document to table dir (what a write to its meta.json

@@ -272,8 +272,6 @@ void tfs_extent_enter(struct tfs_fs *fs, struct tfs_node *v);
 /* Current time for timestamps. */
 struct timespec tfs_now(void);
 
-char *tfs_render_status(struct tfs_fs *fs, size_t *len);
-
 /* Records and logs why a change to t was refused; lock held. */
 void tfs_table_error(struct table *t, int err, const char *why);
 

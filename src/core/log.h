@@ -14,6 +14,7 @@ void tfs_log_setup(enum tfs_log_level max, bool use_syslog);
 /* True when messages of level would be printed (to skip building them). */
 bool tfs_log_enabled(enum tfs_log_level level);
 
+/* Logs a printf-style message at level, if enabled. */
 void tfs_log(enum tfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Counts messages logged at TFS_LOG_ERR (internal errors), for status. */

@@ -7,5 +7,6 @@
 
 /* Renders t's meta.json (malloc'd) and the root's .status; lock held. */
 char *tfs_render_meta(struct table *t, size_t *len);
+char *tfs_render_status(struct tfs_fs *fs, size_t *len);
 
 #endif

@@ -19,6 +19,7 @@ struct datapath;
 /* Creates the data path; want_passthrough false forces the page cache. */
 int datapath_new(bool want_passthrough, struct datapath **out);
 
+/* Frees the data path (after datapath_detach). */
 void datapath_free(struct datapath *dp);
 
 /* Hooks the mounted session (before its loop runs): passthrough needs to
