@@ -82,62 +82,12 @@ static void reply_entry_or_err(fuse_req_t req, int rc, const struct tfs_attr *a)
 		tfs_forget(ll->fs, a->ino, 1); /* the kernel never got it */
 }
 
-/* A node taken over from an earlier serving process: does the kernel still
- * hold it?  Invalidating an inode it does not have answers ENOENT. */
-static void probe_restored(void *ctx, tfs_ino_t ino)
-{
-	struct ll *ll = ctx;
-
-	if (fuse_lowlevel_notify_inval_inode(ll->se, ino, -1, 0) == -ENOENT)
-		tfs_forget_unknown(ll->fs, ino);
-}
-
-/* Kernels without FUSE_NOTIFY_INC_EPOCH: every name, one at a time, from a
- * thread of its own.  Dropping a name takes its directory's lock in the
- * kernel, which a request left by the dead process may hold until it is
- * resent and served: no request handler may wait for that. */
-static void *drop_names_main(void *arg)
-{
-	struct ll *ll = arg;
-
-	tfs_invalidate_names(ll->fs);
-	tfs_log(TFS_LOG_INFO, "takeover: the kernel's cached names are dropped");
-	return NULL;
-}
-
-/* After a takeover nothing the kernel caches may be older than the
- * catalog.  The dead process may have made a change (a resize: a column's
- * name now leads to a new extent) and died before it had the kernel drop
- * what it cached; the resent request finds the change made and changes
- * nothing, so nothing would drop it.  Attributes of every restored node are
- * dropped by probe_restored; names here. */
-static void drop_stale_names(struct ll *ll)
-{
-	pthread_t t;
-	int rc = takeover_drop_all_names(fuse_session_fd(ll->se));
-
-	if (rc == 0)
-		return;
-	tfs_log(TFS_LOG_INFO, "takeover: the kernel cannot drop all cached names at once (%s): "
-			      "dropping them one by one",
-		strerror(-rc));
-	rc = pthread_create(&t, NULL, drop_names_main, ll);
-	if (rc == 0)
-		pthread_detach(t);
-	else
-		tfs_log(TFS_LOG_ERR, "takeover: cannot drop the kernel's cached names (%s): a "
-				     "change made just before the crash may stay unseen for %g s",
-			strerror(rc), ll->entry_timeout);
-}
-
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ll *ll = userdata;
 
-	if (ll->restored) {
-		tfs_foreach_restored(ll->fs, probe_restored, ll);
-		drop_stale_names(ll);
-	}
+	if (ll->restored)
+		takeover_refresh_kernel(ll->se, ll->fs, ll->entry_timeout);
 
 	/* Writes must reach the column memory at once, not sit in a cache:
 	 * the kernel's writeback cache would also rule out passthrough. */

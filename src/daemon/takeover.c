@@ -1,6 +1,7 @@
 /* Crash takeover on the FUSE connection: INIT capture and replay, the gate
- * that holds requests until the kernel has been asked to resend, and the
- * rules for resent requests.  See takeover.h. */
+ * that holds requests until the kernel has been asked to resend, the
+ * refresh of what the kernel caches, and the rules for resent requests.
+ * See takeover.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <fuse_lowlevel.h>
 
 #include "fuse_abi.h"
+#include "log.h"
 #include "takeover.h"
 
 /* The kernel's INIT request, as first received (for takeover_init_request). */
@@ -117,11 +119,63 @@ const void *takeover_init_request(size_t *len)
 	return init_request_len ? init_request : NULL;
 }
 
-int takeover_drop_all_names(int fd)
+/* Has the kernel of the session on fd treat every name it caches as
+ * stale: each is looked up again at its next use (FUSE_NOTIFY_INC_EPOCH).
+ * Takes no lock in the kernel, so it may be sent while requests wait.
+ * 0, or -errno (-EINVAL before Linux 6.16). */
+static int drop_all_names(int fd)
 {
 	struct pt_out_header h = {sizeof(h), PT_NOTIFY_INC_EPOCH, 0};
 
 	return write(fd, &h, sizeof(h)) < 0 ? -errno : 0;
+}
+
+struct probe {
+	struct fuse_session *se;
+	struct tfs_fs *fs;
+};
+
+/* A node taken over from an earlier serving process: does the kernel still
+ * hold it?  Invalidating an inode it does not have answers ENOENT. */
+static void probe_restored(void *ctx, tfs_ino_t ino)
+{
+	struct probe *p = ctx;
+
+	if (fuse_lowlevel_notify_inval_inode(p->se, ino, -1, 0) == -ENOENT)
+		tfs_forget_unknown(p->fs, ino);
+}
+
+/* Kernels without FUSE_NOTIFY_INC_EPOCH: every name, one at a time, from a
+ * thread of its own.  Dropping a name takes its directory's lock in the
+ * kernel, which a request left by the dead process may hold until it is
+ * resent and served: no request handler may wait for that. */
+static void *drop_names_main(void *arg)
+{
+	tfs_invalidate_names(arg);
+	tfs_log(TFS_LOG_INFO, "takeover: the kernel's cached names are dropped");
+	return NULL;
+}
+
+void takeover_refresh_kernel(struct fuse_session *se, struct tfs_fs *fs, double entry_timeout)
+{
+	struct probe p = {se, fs};
+	pthread_t t;
+	int rc;
+
+	tfs_foreach_restored(fs, probe_restored, &p);
+	rc = drop_all_names(fuse_session_fd(se));
+	if (rc == 0)
+		return;
+	tfs_log(TFS_LOG_INFO, "takeover: the kernel cannot drop all cached names at once (%s): "
+			      "dropping them one by one",
+		strerror(-rc));
+	rc = pthread_create(&t, NULL, drop_names_main, fs);
+	if (rc == 0)
+		pthread_detach(t);
+	else
+		tfs_log(TFS_LOG_ERR, "takeover: cannot drop the kernel's cached names (%s): a "
+				     "change made just before the crash may stay unseen for %g s",
+			strerror(rc), entry_timeout);
 }
 
 bool takeover_resent(void)

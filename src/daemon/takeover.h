@@ -17,6 +17,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <fuse_lowlevel.h>
+
 #include "catalog.h"
 
 /* Starts a takeover with replay_init, the INIT request kept from an earlier
@@ -40,11 +42,15 @@ void takeover_settle(int fd);
  * in a serving process that took over: it replayed one kept already). */
 const void *takeover_init_request(size_t *len);
 
-/* Has the kernel of the session on fd treat every name it caches as
- * stale: each is looked up again at its next use (FUSE_NOTIFY_INC_EPOCH).
- * Takes no lock in the kernel, so it may be sent while requests wait.
- * 0, or -errno (-EINVAL before Linux 6.16). */
-int takeover_drop_all_names(int fd);
+/* After a takeover nothing the kernel caches may be older than the
+ * catalog.  The dead process may have made a change (a resize: a column's
+ * name now leads to a new extent) and died before it had the kernel drop
+ * what it cached; the resent request finds the change made and changes
+ * nothing, so nothing would drop it.  So: the attributes of every restored
+ * node the kernel still holds are dropped (and the nodes it no longer holds
+ * forgotten), and every name it caches.  Called from the INIT handler;
+ * never waits for a request to be served. */
+void takeover_refresh_kernel(struct fuse_session *se, struct tfs_fs *fs, double entry_timeout);
 
 /* True while this thread handles a request the kernel sent again after a
  * serving process died: it may have been carried out already. */
