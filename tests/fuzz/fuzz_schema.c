@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "mem.h"
-#include "meta.h"
-#include "plan.h"
+#include "schema.h"
+#include "change_plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

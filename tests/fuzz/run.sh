@@ -15,9 +15,9 @@ command -v "$CC" >/dev/null || { echo "SKIP: no clang"; exit 77; }
 [ -f "$build/config.h" ] || { echo "run ./configure first"; exit 2; }
 # shellcheck disable=SC2046
 $CC -g -O1 -std=c11 -Wall -Wextra -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$build" -I"$top/src" $(pkg-config --cflags libcjson) \
-	"$top/tests/fuzz/fuzz_schema.c" "$top/src/meta.c" "$top/src/plan.c" "$top/src/types.c" \
-	"$top/src/names.c" "$top/src/mem.c" $(pkg-config --libs libcjson) -o "$out/fuzz_schema"
+	-I"$build" -I"$top/src/core" $(pkg-config --cflags libcjson) \
+	"$top/tests/fuzz/fuzz_schema.c" "$top/src/core/schema.c" "$top/src/core/change_plan.c" "$top/src/core/types.c" \
+	"$top/src/core/names.c" "$top/src/core/mem.c" $(pkg-config --libs libcjson) -o "$out/fuzz_schema"
 cd "$out"
 # The new corpus grows in out/corpus; the seeds stay as they are.
 ./fuzz_schema -max_total_time="$secs" -max_len=4096 -timeout=10 -print_final_stats=1 \

@@ -1,4 +1,4 @@
-/* arrow_dump PATH ROWS: writes the Arrow IPC file (src/arrow.c) of a table
+/* arrow_dump PATH ROWS: writes the Arrow IPC file (src/core/arrow_file.c) of a table
  * with a column of every type of the contract, filled with values that
  * tests/unit/arrow_check.mjs recomputes.  Each formula below has its twin
  * there; change both together. */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arrow.h"
-#include "meta.h"
+#include "arrow_file.h"
+#include "schema.h"
 
 struct col {
 	const char *name, *type;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# arrow_interop: the Arrow IPC file laid out by src/arrow.c, read back by an
+# arrow_interop: the Arrow IPC file laid out by src/core/arrow_file.c, read back by an
 # independent implementation (Apache Arrow for JavaScript): schema, lengths
 # and every value of a column of every type, for several row counts (0, one,
 # a bool byte boundary, many).  Skips (77) without node or the npm package

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arrow.h"
+#include "arrow_file.h"
 #include "suites.h"
 
 /* A table under test: column definitions and their memory. */

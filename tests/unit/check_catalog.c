@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "catalog.h"
 #include "mem.h"
 #include "suites.h"
 
@@ -148,7 +148,7 @@ static struct tfs_config config(uint64_t epoch, uint64_t mem_limit, uint64_t max
 	struct tfs_config cfg = {
 		.epoch = epoch,
 		.mem_limit = mem_limit,
-		.max_versions = max_versions,
+		.max_extents = max_versions,
 		.root_uid = 0,
 		.root_gid = 0,
 		.hooks =
@@ -156,7 +156,7 @@ static struct tfs_config config(uint64_t epoch, uint64_t mem_limit, uint64_t max
 			.ctx = &fake,
 			.inval_inode = fake_inval_inode,
 			.inval_entry = fake_inval_entry,
-			.version_gone = fake_version_gone,
+			.extent_gone = fake_version_gone,
 			.persist_put = fake_put,
 			.persist_drop = fake_drop,
 			.data_path = fake_data_path,
@@ -359,16 +359,16 @@ START_TEST(test_apply_creates_zero_filled_columns)
 	st = stats();
 	ck_assert_uint_eq(st.tables, 1);
 	ck_assert_uint_eq(st.columns, 2);
-	ck_assert_uint_eq(st.versions, 2);
+	ck_assert_uint_eq(st.extents, 2);
 	ck_assert_uint_eq(st.used, tfs_mem_charge(20) + tfs_mem_charge(120));
 
 	/* The supervisor holds each version's memfd, of the column's size. */
-	r = rec_find(TFS_REC_VERSION, a.ino);
+	r = rec_find(TFS_REC_EXTENT, a.ino);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_ge(r->fd, 0);
 	ck_assert_int_eq(fstat(r->fd, &sb), 0);
 	ck_assert_int_eq(sb.st_size, 20);
-	ck_assert_ptr_nonnull(rec_find(TFS_REC_VERSION, v.ino));
+	ck_assert_ptr_nonnull(rec_find(TFS_REC_EXTENT, v.ino));
 
 	/* The kernel is told that meta.json and the directory changed. */
 	ck_assert(saw_inode(meta.ino));
@@ -431,7 +431,7 @@ START_TEST(test_apply_refusals_change_nothing)
 	ck_assert_uint_eq(c.size, 2);
 	ck_assert_int_eq(lookup_err(t, "b"), -ENOENT);
 	ck_assert_uint_eq(stats().used, before.used);
-	ck_assert_uint_eq(stats().versions, before.versions);
+	ck_assert_uint_eq(stats().extents, before.extents);
 	meta1 = read_all(meta, &n);
 	ck_assert_str_eq(meta1, meta0);
 	free(meta0);
@@ -457,11 +457,11 @@ START_TEST(test_column_files_limit)
 				  "\"c\", \"type\": \"int8\"}]}"),
 			 -ENOSPC);
 	ck_assert_int_eq(lookup_err(t, "a"), -ENOENT);
-	ck_assert_uint_eq(stats().versions, 0);
+	ck_assert_uint_eq(stats().extents, 0);
 	ck_assert_int_eq(apply(t, "{\"rows\": 1, \"columns\": [{\"name\": \"a\", \"type\": "
 				  "\"int8\"}, {\"name\": \"b\", \"type\": \"int8\"}]}"),
 			 0);
-	ck_assert_uint_eq(stats().versions, 2);
+	ck_assert_uint_eq(stats().extents, 2);
 	/* A resize needs a second memfd per column while it copies. */
 	ck_assert_int_eq(apply(t, "{\"rows\": 2}"), -ENOSPC);
 	ck_assert_uint_eq(look(t, "a").size, 1);
@@ -500,7 +500,7 @@ START_TEST(test_resize_keeps_old_version_while_open)
 	ck_assert(all_zero((char *)s + 32, 32));
 	free(s);
 	ck_assert(saw_entry(t, "a"));
-	ck_assert_ptr_nonnull(rec_find(TFS_REC_VERSION, cur.ino));
+	ck_assert_ptr_nonnull(rec_find(TFS_REC_EXTENT, cur.ino));
 
 	/* The old version lives on, unlinked, for its open handle: its bytes
 	 * as they were, and its memory still charged. */
@@ -517,10 +517,10 @@ START_TEST(test_resize_keeps_old_version_while_open)
 	ck_assert_int_eq(s[0], 1); /* the new version is apart */
 	free(s);
 	st = stats();
-	ck_assert_uint_eq(st.versions, 2);
+	ck_assert_uint_eq(st.extents, 2);
 	ck_assert_uint_eq(st.used, tfs_mem_charge(32) + tfs_mem_charge(64));
 	ck_assert_uint_eq(st.columns, 1);
-	ck_assert_ptr_nonnull(rec_find(TFS_REC_VERSION, old.ino));
+	ck_assert_ptr_nonnull(rec_find(TFS_REC_EXTENT, old.ino));
 
 	/* Released, it still has the kernel's reference; forgotten, it goes,
 	 * and with it its record, its memory and its data path binding. */
@@ -530,9 +530,9 @@ START_TEST(test_resize_keeps_old_version_while_open)
 	tfs_forget(fs, old.ino, 1);
 	ck_assert_int_eq(tfs_getattr(fs, old.ino, &old), -ESTALE);
 	ck_assert(saw_gone(42));
-	ck_assert_ptr_null(rec_find(TFS_REC_VERSION, old.ino));
+	ck_assert_ptr_null(rec_find(TFS_REC_EXTENT, old.ino));
 	st = stats();
-	ck_assert_uint_eq(st.versions, 1);
+	ck_assert_uint_eq(st.extents, 1);
 	ck_assert_uint_eq(st.used, tfs_mem_charge(64));
 
 	/* Fewer rows keep the first ones. */
@@ -768,7 +768,7 @@ START_TEST(test_views)
 	free(s);
 	tfs_release(fs, npy.ino, vfh);
 	ck_assert_int_eq(tfs_getattr(fs, col.ino, &a), -ESTALE);
-	ck_assert_ptr_null(rec_find(TFS_REC_VERSION, col.ino));
+	ck_assert_ptr_null(rec_find(TFS_REC_EXTENT, col.ino));
 	tfs_forget(fs, npy.ino, 100);
 	ck_assert_int_eq(tfs_getattr(fs, npy.ino, &a), -ESTALE);
 
@@ -894,7 +894,7 @@ START_TEST(test_restore_after_crash)
 	after = stats();
 	ck_assert_uint_eq(after.tables, before.tables);
 	ck_assert_uint_eq(after.columns, before.columns);
-	ck_assert_uint_eq(after.versions, before.versions);
+	ck_assert_uint_eq(after.extents, before.extents);
 	ck_assert_uint_eq(after.used, before.used);
 
 	/* The replaced version still open at the crash came along: its
@@ -915,10 +915,10 @@ START_TEST(test_restore_after_crash)
 	ck_assert(saw_inode(t));
 	tfs_forget_unknown(fs, old.ino);
 	ck_assert_int_eq(tfs_getattr(fs, old.ino, &x), -ESTALE);
-	ck_assert_ptr_null(rec_find(TFS_REC_VERSION, old.ino));
+	ck_assert_ptr_null(rec_find(TFS_REC_EXTENT, old.ino));
 	tfs_forget_unknown(fs, a.ino);
 	ck_assert_int_eq(tfs_getattr(fs, a.ino, &x), 0);
-	ck_assert_uint_eq(stats().versions, before.versions - 1);
+	ck_assert_uint_eq(stats().extents, before.extents - 1);
 
 	/* The kernel is to drop every name it may cache. */
 	fake.nentries = 0;
@@ -985,8 +985,8 @@ START_TEST(test_restored_node_counts)
 	/* The kernel evicts the inode: one forget, and it is gone. */
 	tfs_forget(fs, a.ino, 1);
 	ck_assert_int_eq(tfs_getattr(fs, a.ino, &x), -ESTALE);
-	ck_assert_ptr_null(rec_find(TFS_REC_VERSION, a.ino));
-	ck_assert_uint_eq(stats().versions, 1);
+	ck_assert_ptr_null(rec_find(TFS_REC_EXTENT, a.ino));
+	ck_assert_uint_eq(stats().extents, 1);
 }
 END_TEST
 
@@ -1002,7 +1002,7 @@ START_TEST(test_restore_refuses_bad_records)
 				  "\"int32\"}]}"),
 			 0);
 	a = look(t, "a");
-	r = rec_find(TFS_REC_VERSION, a.ino);
+	r = rec_find(TFS_REC_EXTENT, a.ino);
 	ck_assert_ptr_nonnull(r);
 	len = r->len;
 	blob = malloc(len + 1);
@@ -1012,14 +1012,14 @@ START_TEST(test_restore_refuses_bad_records)
 	remake(64u << 20, 0);
 	fake.dead = false;
 	/* A version without its memfd, or of another length. */
-	ck_assert_int_eq(tfs_restore(fs, TFS_REC_VERSION, blob, len, -1), -EINVAL);
-	ck_assert_int_eq(tfs_restore(fs, TFS_REC_VERSION, blob, len - 1, -1), -EINVAL);
+	ck_assert_int_eq(tfs_restore(fs, TFS_REC_EXTENT, blob, len, -1), -EINVAL);
+	ck_assert_int_eq(tfs_restore(fs, TFS_REC_EXTENT, blob, len - 1, -1), -EINVAL);
 	ck_assert_int_eq(tfs_restore(fs, 99, blob, len, -1), -EINVAL);
 	ck_assert_int_eq(tfs_restore(fs, TFS_REC_ROOT, blob, 1, -1), -EINVAL);
 	r = rec_find(TFS_REC_TABLE, t);
 	ck_assert_int_eq(tfs_restore(fs, TFS_REC_TABLE, r->blob, r->len - 1, -1), -EINVAL);
 	ck_assert_int_eq(tfs_getattr(fs, a.ino, &a), -ESTALE);
-	ck_assert_uint_eq(stats().versions, 0);
+	ck_assert_uint_eq(stats().extents, 0);
 	/* A table whose version is lost comes back without that column. */
 	ck_assert_int_eq(tfs_restore(fs, TFS_REC_TABLE, r->blob, r->len, -1), 0);
 	ck_assert_int_eq(tfs_getattr(fs, t, &a), 0);
@@ -1071,15 +1071,15 @@ START_TEST(test_forget)
 	fh = open_ino(a.ino, O_RDWR);
 	ck_assert_int_eq(tfs_unlink(fs, t, "a"), 0);
 	ck_assert_uint_eq(stats().columns, 0);
-	ck_assert_uint_eq(stats().versions, 1);
+	ck_assert_uint_eq(stats().extents, 1);
 	tfs_forget(fs, a.ino, 1);
 	ck_assert_int_eq(tfs_write(fs, a.ino, fh, 0, "q", 1), 0);
 	ck_assert_int_eq(tfs_getattr(fs, a.ino, &a), 0);
-	ck_assert_ptr_nonnull(rec_find(TFS_REC_VERSION, a.ino));
+	ck_assert_ptr_nonnull(rec_find(TFS_REC_EXTENT, a.ino));
 	tfs_release(fs, a.ino, fh);
 	ck_assert_int_eq(tfs_getattr(fs, a.ino, &a), -ESTALE);
-	ck_assert_ptr_null(rec_find(TFS_REC_VERSION, a.ino));
-	ck_assert_uint_eq(stats().versions, 0);
+	ck_assert_ptr_null(rec_find(TFS_REC_EXTENT, a.ino));
+	ck_assert_uint_eq(stats().extents, 0);
 	ck_assert_uint_eq(stats().used, 0);
 
 	/* Root and .status never go. */

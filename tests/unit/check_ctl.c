@@ -1,4 +1,4 @@
-/* tablectl's value code (src/ctl_value.c): what export writes, import reads
+/* tablectl's value code (src/ctl/ctl_value.c): what export writes, import reads
  * back to the same bytes, for every type and every datetime unit up to the
  * int64 extremes; and CSV type inference never picks a type that changes a
  * value. */

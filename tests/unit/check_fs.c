@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs.h"
+#include "catalog.h"
 #include "suites.h"
 
 static struct tfs_fs *fs;

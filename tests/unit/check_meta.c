@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "meta.h"
+#include "schema.h"
 #include "suites.h"
 
 /* ---- tfs_json_state ---- */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "mem.h"
-#include "plan.h"
+#include "change_plan.h"
 #include "suites.h"
 
 #define PG  TFS_PAGE_SIZE

@@ -1,0 +1,283 @@
+/* Schema application: a document written to meta.json, parsed and planned
+ * (schema.c, change_plan.c), carried out on the catalog: new column
+ * generations made and filled, the table persisted, the replaced ones
+ * retired.  The one home of a schema change. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "apply.h"
+#include "catalog_impl.h"
+#include "change_plan.h"
+#include "log.h"
+#include "persist.h"
+
+/* Pins the extents plan would replace, to write their dirty pages back
+ * before the copy; lock held.  Returns how many. */
+static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct tfs_notes *notes)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action == TFS_RESIZE &&
+		    tfs_notes_add(notes, t->cols[plan->items[i].cur]->cur, NULL, NULL) == 0)
+			n++;
+	return n;
+}
+
+/* Refuses a plan that needs more column extents, each an open memfd,
+ * than the daemon may hold; lock held.  0 or -ENOSPC with the reason. */
+static int check_extents(struct tfs_fs *fs, const struct tfs_plan *plan, char *why,
+			  size_t whylen)
+{
+	uint64_t max = fs->cfg.max_extents, need = 0;
+
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action != TFS_KEEP)
+			need++;
+	if (!max || (fs->nextents <= max && need <= max - fs->nextents))
+		return 0;
+	snprintf(why, whylen,
+		 "needs %llu more column files, %llu left: the daemon holds one open file per "
+		 "column (and per replaced version still open), at most %llu (its open file "
+		 "limit, RLIMIT_NOFILE, less a reserve)",
+		 (unsigned long long)need,
+		 (unsigned long long)(fs->nextents < max ? max - fs->nextents : 0),
+		 (unsigned long long)max);
+	return -ENOSPC;
+}
+
+/* Carries out a plan; lock held.  All memory is allocated before anything
+ * changes, so a failure leaves the table as it was. */
+static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc,
+		   const struct tfs_plan *plan, const struct tfs_cred *cred, struct tfs_notes *notes)
+{
+	struct tfs_node **fresh = calloc(plan->nitems + 1, sizeof(*fresh));
+	struct column **made = calloc(plan->nitems + 1, sizeof(*made));
+	size_t ncreate = 0;
+	struct timespec now = tfs_now();
+	int rc = -ENOMEM;
+
+	if (!fresh || !made)
+		goto out_free;
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct tfs_plan_item *it = &plan->items[i];
+		const char *name;
+		if (it->action == TFS_KEEP)
+			continue;
+		name = it->action == TFS_CREATE ? doc->cols[it->doc].name :
+						  t->cols[it->cur]->def.name;
+		rc = tfs_extent_new(fs, t, name, it->new_bytes, &fresh[i]);
+		if (rc < 0)
+			goto out_undo;
+		if (it->action == TFS_CREATE) {
+			made[i] = calloc(1, sizeof(**made));
+			if (!made[i]) {
+				rc = -ENOMEM;
+				goto out_undo;
+			}
+			ncreate++;
+		}
+	}
+	if (t->ncols + ncreate > t->cap) {
+		size_t cap = t->cap ? t->cap : 8;
+		while (cap < t->ncols + ncreate)
+			cap *= 2;
+		struct column **cols = realloc(t->cols, cap * sizeof(*cols));
+		if (!cols) {
+			rc = -ENOMEM;
+			goto out_undo;
+		}
+		t->cols = cols;
+		t->cap = cap;
+	}
+	/* Nothing can fail from here on.  Replaced extents are retired only
+	 * once the table pointing to the new ones is persisted. */
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct tfs_plan_item *it = &plan->items[i];
+		struct tfs_node *v = fresh[i];
+		if (it->action == TFS_RESIZE) {
+			struct column *c = t->cols[it->cur];
+			struct tfs_node *old = c->cur;
+			tfs_store_copy(&v->store, &old->store);
+			v->mode = old->mode;
+			v->uid = old->uid;
+			v->gid = old->gid;
+			v->col = c;
+			c->cur = v;
+			tfs_notes_add(notes, NULL, &t->dir, c->def.name);
+			fresh[i] = old;
+		} else if (it->action == TFS_CREATE) {
+			struct column *c = made[i];
+			c->def = doc->cols[it->doc];
+			c->cur = v;
+			v->mode = S_IFREG | (t->dir.mode & 0666);
+			v->uid = cred->uid;
+			v->gid = cred->gid;
+			v->col = c;
+			t->cols[t->ncols++] = c;
+			fs->ncolumns++;
+		}
+	}
+	if (plan->rows != t->rows)
+		tfs_table_gone_del(t, NULL);
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action == TFS_CREATE)
+			tfs_table_gone_del(t, doc->cols[plan->items[i].doc].name);
+	t->meta_unlinked = false;
+	t->rows = plan->rows;
+	tfs_table_changed(fs, t, notes);
+	t->dir.mtime = t->dir.ctime = now;
+	t->last_error[0] = '\0';
+	tfs_notes_add(notes, &t->dir, NULL, NULL);
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action != TFS_KEEP)
+			tfs_persist_extent(fs, plan->items[i].action == TFS_CREATE ?
+							fresh[i] :
+							t->cols[plan->items[i].cur]->cur);
+	tfs_persist_table(fs, t);
+	for (size_t i = 0; i < plan->nitems; i++)
+		if (plan->items[i].action == TFS_RESIZE)
+			tfs_extent_retire(fs, fresh[i]);
+	rc = 0;
+	goto out_free;
+
+out_undo:
+	for (size_t i = 0; i < plan->nitems; i++) {
+		free(made[i]);
+		if (fresh[i])
+			tfs_node_maybe_free(fs, fresh[i]);
+	}
+out_free:
+	free(made);
+	free(fresh);
+	return rc;
+}
+
+/* Applies doc, parsed with result rc (the reason in why); frees it. */
+static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int rc, char *why,
+		     size_t whylen, const struct tfs_cred *cred)
+{
+	struct tfs_node *node;
+	struct table *t;
+	const struct tfs_coldef **cur = NULL;
+	bool *held = NULL;
+	struct tfs_notes notes = {0};
+	struct tfs_plan plan = {0};
+	struct tfs_doc doc = *docp;
+	uint64_t laundered = 0;
+	int attempt;
+
+	pthread_mutex_lock(&fs->lock);
+	node = tfs_node_find(fs, dir);
+	if (!node || node->kind != TFS_N_TABLE) {
+		rc = node ? -ENOTDIR : -ESTALE;
+		goto out_unlock;
+	}
+	t = node->table;
+	if (rc < 0)
+		goto out_error;
+	for (attempt = 0;; attempt++) {
+		if (t->removed) {
+			rc = -ENOENT;
+			goto out_unlock;
+		}
+		free(cur);
+		free(held);
+		cur = malloc((t->ncols + 1) * sizeof(*cur));
+		held = malloc((t->ncols + 1) * sizeof(*held));
+		if (!cur || !held) {
+			rc = -ENOMEM;
+			snprintf(why, whylen, "out of memory");
+			goto out_error;
+		}
+		for (size_t i = 0; i < t->ncols; i++) {
+			cur[i] = &t->cols[i]->def;
+			held[i] = tfs_extent_held(t->cols[i]->cur);
+		}
+		rc = tfs_plan_make(cur, held, t->ncols, t->rows, &doc, fs->mem_used,
+				   fs->cfg.mem_limit, &plan, why, whylen);
+		if (rc < 0)
+			goto out_error;
+		if (!plan.changes)
+			goto out_unlock;
+		rc = check_extents(fs, &plan, why, whylen);
+		if (rc < 0)
+			goto out_error;
+		/* Pages written through page-cache mappings may not have
+		 * reached the daemon yet: have the kernel write them back
+		 * (without our lock, it needs other requests served) before
+		 * the copy.  Retried if the table changed meanwhile. */
+		if (attempt < 3 && laundered != t->version + 1 &&
+		    pin_replaced(t, &plan, &notes)) {
+			laundered = t->version + 1;
+			tfs_plan_free(&plan);
+			pthread_mutex_unlock(&fs->lock);
+			tfs_notes_flush(fs, &notes, true);
+			pthread_mutex_lock(&fs->lock);
+			continue;
+		}
+		break;
+	}
+	rc = execute(fs, t, &doc, &plan, cred, &notes);
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot allocate shared memory: %s", strerror(-rc));
+		goto out_error;
+	}
+	goto out_unlock;
+
+out_error:
+	tfs_table_error(t, rc, why);
+out_unlock:
+	pthread_mutex_unlock(&fs->lock);
+	tfs_notes_flush(fs, &notes, rc == 0);
+	tfs_plan_free(&plan);
+	tfs_doc_free(&doc);
+	free(cur);
+	free(held);
+	return rc;
+}
+
+int tfs_apply(struct tfs_fs *fs, tfs_ino_t dir, const char *text, size_t len,
+	      const struct tfs_cred *cred)
+{
+	char why[TFS_WHY_MAX];
+	struct tfs_doc doc;
+	int rc = tfs_doc_parse(text, len, &doc, why, sizeof(why));
+
+	return apply_doc(fs, dir, &doc, rc, why, sizeof(why), cred);
+}
+
+int tfs_apply_recreate(struct tfs_fs *fs, tfs_ino_t dir, const char *name,
+			   const struct tfs_cred *cred)
+{
+	char why[TFS_WHY_MAX];
+	struct tfs_doc doc = {.ncols = 1};
+	struct tfs_node *d;
+	struct table *t;
+
+	doc.cols = calloc(1, sizeof(*doc.cols));
+	if (!doc.cols)
+		return -ENOMEM;
+	pthread_mutex_lock(&fs->lock);
+	d = tfs_node_find(fs, dir);
+	t = d && d->kind == TFS_N_TABLE ? d->table : NULL;
+	for (size_t i = 0; t && i < t->ngone; i++)
+		if (strcmp(t->gone[i].name, name) == 0) {
+			doc.cols[0] = t->gone[i];
+			break;
+		}
+	pthread_mutex_unlock(&fs->lock);
+	if (!doc.cols[0].name[0]) {
+		free(doc.cols);
+		return -EPERM;
+	}
+	/* Without rows: the row count stays whatever it is by now. */
+	return apply_doc(fs, dir, &doc, 0, why, sizeof(why), cred);
+}
