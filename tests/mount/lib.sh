@@ -121,6 +121,37 @@ py() { "$PYTHON3" "$@"; }
 # tfs: the python helper (tests/mount/tfs.py) with its subcommands.
 tfs() { "$PYTHON3" "$PYDIR/tfs.py" "$@"; }
 
+# tablectl against the mount of this test (tablectl.sh, tablectl_cmds.sh).
+: "${TABLECTL:=$top_builddir/src/tablectl}"
+ctl() { "$TABLECTL" --mount "$MNT" "$@"; }
+
+# ctl_status WANT DESCRIPTION ARGS...: tablectl ARGS exits with WANT; its
+# stdout and stderr are kept in $TMPD/out and $TMPD/err.
+ctl_status()
+{
+	_want=$1
+	_desc=$2
+	shift 2
+	ctl "$@" >"$TMPD/out" 2>"$TMPD/err"
+	_st=$?
+	if [ "$_st" = "$_want" ]; then
+		pass
+	else
+		fail "$_desc: tablectl $*: exit $_st, want $_want"
+		sed 's/^/    stderr: /' "$TMPD/err" | head -n 5
+	fi
+}
+
+# has FILE TEXT DESCRIPTION: FILE contains the fixed string TEXT.
+has()
+{
+	if grep -qF -- "$2" "$1"; then
+		pass
+	else
+		fail "$3: '$2' not in: $(head -c 400 "$1")"
+	fi
+}
+
 size_of() { stat -c %s "$1"; }
 
 # meta_field TABLEDIR EXPR: a field of meta.json, EXPR in python on m.

@@ -6,38 +6,8 @@
 # it was; "tablectl CMD --help" prints that command's usage.  Also tablefs's
 # exit status for a mount point that does not exist.
 . "${top_srcdir:-.}/tests/mount/lib.sh"
-: "${TABLECTL:=$top_builddir/src/tablectl}"
 
 start_daemon
-
-ctl() { "$TABLECTL" --mount "$MNT" "$@"; }
-
-# ctl_status WANT DESCRIPTION ARGS...: tablectl ARGS exits with WANT; its
-# stdout and stderr are kept in $TMPD/out and $TMPD/err.
-ctl_status()
-{
-	_want=$1
-	_desc=$2
-	shift 2
-	ctl "$@" >"$TMPD/out" 2>"$TMPD/err"
-	_st=$?
-	if [ "$_st" = "$_want" ]; then
-		pass
-	else
-		fail "$_desc: tablectl $*: exit $_st, want $_want"
-		sed 's/^/    stderr: /' "$TMPD/err" | head -n 5
-	fi
-}
-
-# has FILE TEXT DESCRIPTION: FILE contains the fixed string TEXT.
-has()
-{
-	if grep -qF -- "$2" "$1"; then
-		pass
-	else
-		fail "$3: '$2' not in: $(head -c 400 "$1")"
-	fi
-}
 
 # type_of TABLE COLUMN: the column's type in meta.json.
 type_of()
