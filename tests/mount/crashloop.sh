@@ -108,11 +108,7 @@ check "unmount" fusermount3 -u "$MNT"
 wait_for 10 "" sh -c "! kill -0 $SERVING 2>/dev/null || awk '{ exit \$3 != \"Z\" }' /proc/$SERVING/stat" ||
 	fail "the serving process outlived the unmount"
 check "mount gone" not_mounted "$MNT"
-_keep=
-for _d in $DAEMONS; do
-	case $_d in "$DPID":*) ;; *) _keep="$_keep $_d" ;; esac
-done
-DAEMONS=$_keep
+forget_daemon
 rmdir "$MNT" 2>/dev/null
 
 finish

@@ -394,6 +394,17 @@ wait_helper()
 	return "$_wh_st"
 }
 
+# forget_daemon: the test ended the last daemon started itself (and checked
+# how); the cleanup need not stop it.
+forget_daemon()
+{
+	_keep=
+	for _d in $DAEMONS; do
+		case $_d in "$DPID":*) ;; *) _keep="$_keep $_d" ;; esac
+	done
+	DAEMONS=$_keep
+}
+
 # stop_daemon: unmounts the last daemon started and checks that it went
 # cleanly: no internal errors, exit status 0, the mount gone.
 stop_daemon()

@@ -36,11 +36,7 @@ stop_by_signal()
 	wait "$DPID"
 	check_eq "exit status after SIG$1" 0 $?
 	check "mount gone after SIG$1" not_mounted "$MNT"
-	_new=
-	for _d in $DAEMONS; do
-		case $_d in "$DPID":*) ;; *) _new="$_new $_d" ;; esac
-	done
-	DAEMONS=$_new
+	forget_daemon
 	rmdir "$MNT"
 }
 
