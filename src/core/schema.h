@@ -97,6 +97,7 @@ struct tfs_doc {
 	uint64_t rows;
 	size_t ncols;
 	struct tfs_coldef *cols;
+	struct tfs_cats *cats; /* ncols of them: the categories cols[i].cats points to */
 };
 
 enum tfs_json_state { TFS_JSON_COMPLETE, TFS_JSON_INCOMPLETE, TFS_JSON_INVALID };
@@ -116,6 +117,9 @@ int tfs_json_uint(const struct cJSON *n, uint64_t max, uint64_t *out);
  * names, keys: those meta.json renders and no others).  Returns 0, or -EINVAL with the reason in why; on error doc is
  * left empty. */
 int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, size_t whylen);
+
+/* True when the n bytes at buf are valid UTF-8. */
+bool tfs_utf8_valid(const void *buf, size_t n);
 
 /* Frees what tfs_doc_parse allocated (the categories too). */
 void tfs_doc_free(struct tfs_doc *doc);
