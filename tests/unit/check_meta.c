@@ -505,7 +505,7 @@ START_TEST(render_fields)
 	mkdef(&defs[1], "emb", "<f4", s128, 1);
 	mkdef(&defs[2], "when", "datetime64[ms]", s23, 2);
 	mkdef(&defs[3], "tag", "|S16", NULL, 0);
-	text = tfs_meta_render("trades", 1000, 7, cols, 4, &len);
+	text = tfs_meta_render("trades", 1000, 7, cols, NULL, 4, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(len, strlen(text));
 
@@ -541,7 +541,7 @@ START_TEST(render_layout)
 
 	mkdef(&defs[0], "a", "int8", NULL, 0);
 	mkdef(&defs[1], "b", "uint16", NULL, 0);
-	text = tfs_meta_render("t", 3, 1, cols, 2, &len);
+	text = tfs_meta_render("t", 3, 1, cols, NULL, 2, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(len > 0 && text[len - 1] == '\n', "no final newline:\n%s", text);
 	ck_assert_msg(strncmp(text, "{\n  \"", 5) == 0, "not 2-space indented:\n%s", text);
@@ -562,7 +562,7 @@ END_TEST
 START_TEST(render_empty_table)
 {
 	size_t len;
-	char *text = tfs_meta_render("empty", 0, 0, NULL, 0, &len);
+	char *text = tfs_meta_render("empty", 0, 0, NULL, NULL, 0, &len);
 	cJSON *root;
 	const cJSON *arr;
 
@@ -591,7 +591,7 @@ START_TEST(render_exact_integers)
 	char *text;
 
 	mkdef(&def, "emb", "uint8", s512, 1);
-	text = tfs_meta_render("big", 3000000000u, 4294967297u, cols, 1, &len);
+	text = tfs_meta_render("big", 3000000000u, 4294967297u, cols, NULL, 1, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strstr(text, "3000000000"), "%s", text);
 	ck_assert_msg(strstr(text, "4294967297"), "%s", text);
@@ -600,7 +600,7 @@ START_TEST(render_exact_integers)
 	free(text);
 
 	mkdef(&def, "flag", "bool", NULL, 0);
-	text = tfs_meta_render("huge", UINT64_C(9007199254740993), 1, cols, 1, &len);
+	text = tfs_meta_render("huge", UINT64_C(9007199254740993), 1, cols, NULL, 1, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strstr(text, "9007199254740993"), "%s", text);
 	free(text);
@@ -620,7 +620,7 @@ START_TEST(render_parse_round_trip)
 
 	mkdef(&defs[0], "x", "timedelta64[us]", NULL, 0);
 	mkdef(&defs[1], "v", "float16", s4, 1);
-	text = tfs_meta_render("t", 42, 3, cols, 2, &len);
+	text = tfs_meta_render("t", 42, 3, cols, NULL, 2, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_eq(tfs_json_state(text, len), TFS_JSON_COMPLETE);
 	ck_assert_msg(tfs_doc_parse(text, len, &doc, why, sizeof(why)) == 0, "%s", why);
