@@ -24,10 +24,12 @@ static size_t pin_replaced(struct table *t, const struct tfs_plan *plan, struct 
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action == TFS_RESIZE &&
-		    tfs_notes_add(notes, t->cols[plan->items[i].cur]->cur, NULL, NULL) == 0)
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct tfs_plan_item *it = &plan->items[i];
+		if (it->action == TFS_RESIZE &&
+		    tfs_notes_add(notes, t->cols[it->col]->file[it->role], NULL, NULL) == 0)
 			n++;
+	}
 	return n;
 }
 
@@ -45,7 +47,7 @@ static int check_extents(struct tfs_fs *fs, const struct tfs_plan *plan, char *w
 		return 0;
 	snprintf(why, whylen,
 		 "needs %llu more column files, %llu left: the daemon holds one open file per "
-		 "column (and per replaced version still open), at most %llu (its open file "
+		 "column file (and per replaced version still open), at most %llu (its open file "
 		 "limit, RLIMIT_NOFILE, less a reserve)",
 		 (unsigned long long)need,
 		 (unsigned long long)(fs->nextents < max ? max - fs->nextents : 0),
@@ -53,41 +55,109 @@ static int check_extents(struct tfs_fs *fs, const struct tfs_plan *plan, char *w
 	return -ENOSPC;
 }
 
+/* Categories given for an existing category column must begin with the
+ * ones it has: codes never change meaning.  Lock held; 0 or -EINVAL. */
+static int check_categories(const struct table *t, const struct tfs_doc *doc, char *why,
+			    size_t whylen)
+{
+	for (size_t d = 0; d < doc->ncols; d++) {
+		const struct tfs_coldef *c = &doc->cols[d];
+		ssize_t k = c->cats ? tfs_column_find(t, c->name) : -1;
+		const struct column *col;
+		if (k < 0)
+			continue;
+		col = t->cols[k];
+		if (col->def.type.kind != TFS_CATEGORY)
+			continue; /* the plan refuses the type change */
+		if (c->ncat < col->def.ncat ||
+		    (col->def.ncat &&
+		     (memcmp(c->cats->offsets, col->file[TFS_ROLE_DICT]->store.map,
+			     (col->def.ncat + 1) * sizeof(int64_t)) != 0 ||
+		      (col->def.dict_bytes &&
+		       memcmp(c->cats->bytes, col->file[TFS_ROLE_DICT_DATA]->store.map,
+			      col->def.dict_bytes) != 0)))) {
+			snprintf(why, whylen,
+				 "column '%s': the categories must begin with the %llu it has, in "
+				 "order (codes never change meaning; new ones go at the end)",
+				 c->name, (unsigned long long)col->def.ncat);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Fills what a new extent of def's file of role r holds beyond its first
+ * from bytes (copied from the replaced one, or none): new rows are missing
+ * where the column can say so (mask 1, code -1), empty text, zeros. */
+static void fill_new(struct tfs_node *v, const struct tfs_coldef *def, enum tfs_role r,
+		     uint64_t from)
+{
+	unsigned char *p = v->store.map;
+	uint64_t size = v->store.size;
+
+	if (from >= size && r != TFS_ROLE_DICT && r != TFS_ROLE_DICT_DATA)
+		return;
+	switch (r) {
+	case TFS_ROLE_MAIN:
+		if (def->type.kind == TFS_CATEGORY) {
+			memset(p + from, 0xff, size - from); /* int32 -1 */
+		} else if (tfs_type_is_varlen(&def->type) && from >= sizeof(int64_t)) {
+			/* the new offsets repeat the last: empty values */
+			int64_t last;
+			memcpy(&last, p + from - sizeof(last), sizeof(last));
+			for (uint64_t o = from; o + sizeof(last) <= size; o += sizeof(last))
+				memcpy(p + o, &last, sizeof(last));
+		}
+		break;
+	case TFS_ROLE_NULL:
+		memset(p + from, 1, size - from);
+		break;
+	case TFS_ROLE_DICT:
+		if (def->cats)
+			memcpy(p, def->cats->offsets, size);
+		break;
+	case TFS_ROLE_DICT_DATA:
+		if (def->cats && size)
+			memcpy(p, def->cats->bytes, size);
+		break;
+	default:
+		break; /* memory comes zeroed */
+	}
+}
+
 /* Carries out a plan; lock held.  All memory is allocated before anything
  * changes, so a failure leaves the table as it was. */
-static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc,
-		   const struct tfs_plan *plan, const struct tfs_cred *cred, struct tfs_notes *notes)
+static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_plan *plan,
+		   const struct tfs_cred *cred, struct tfs_notes *notes)
 {
 	struct tfs_node **fresh = calloc(plan->nitems + 1, sizeof(*fresh));
-	struct column **made = calloc(plan->nitems + 1, sizeof(*made));
-	size_t ncreate = 0;
+	size_t ncur = t->ncols, nnew = plan->ncols - ncur;
+	struct column **made = calloc(nnew + 1, sizeof(*made));
 	struct timespec now = tfs_now();
+	char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
 	int rc = -ENOMEM;
 
 	if (!fresh || !made)
 		goto out_free;
 	for (size_t i = 0; i < plan->nitems; i++) {
 		const struct tfs_plan_item *it = &plan->items[i];
-		const char *name;
 		if (it->action == TFS_KEEP)
 			continue;
-		name = it->action == TFS_CREATE ? doc->cols[it->doc].name :
-						  t->cols[it->cur]->def.name;
-		rc = tfs_extent_new(fs, t, name, it->new_bytes, &fresh[i]);
+		rc = tfs_extent_new(fs, t, plan->after[it->col].name, it->role, it->new_bytes,
+				    &fresh[i]);
 		if (rc < 0)
 			goto out_undo;
-		if (it->action == TFS_CREATE) {
-			made[i] = calloc(1, sizeof(**made));
-			if (!made[i]) {
-				rc = -ENOMEM;
-				goto out_undo;
-			}
-			ncreate++;
+	}
+	for (size_t k = 0; k < nnew; k++) {
+		made[k] = calloc(1, sizeof(**made));
+		if (!made[k]) {
+			rc = -ENOMEM;
+			goto out_undo;
 		}
 	}
-	if (t->ncols + ncreate > t->cap) {
+	if (t->ncols + nnew > t->cap) {
 		size_t cap = t->cap ? t->cap : 8;
-		while (cap < t->ncols + ncreate)
+		while (cap < t->ncols + nnew)
 			cap *= 2;
 		struct column **cols = realloc(t->cols, cap * sizeof(*cols));
 		if (!cols) {
@@ -101,46 +171,62 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 	 * once the table pointing to the new ones is persisted. */
 	for (size_t i = 0; i < plan->nitems; i++) {
 		const struct tfs_plan_item *it = &plan->items[i];
+		const struct tfs_coldef *def = &plan->after[it->col];
 		struct tfs_node *v = fresh[i];
+		struct column *c;
+		if (it->action == TFS_KEEP)
+			continue;
+		c = it->col < ncur ? t->cols[it->col] : made[it->col - ncur];
 		if (it->action == TFS_RESIZE) {
-			struct column *c = t->cols[it->cur];
-			struct tfs_node *old = c->cur;
+			struct tfs_node *old = c->file[it->role];
 			tfs_store_copy(&v->store, &old->store);
+			fill_new(v, def, it->role, it->old_bytes);
 			v->mode = old->mode;
 			v->uid = old->uid;
 			v->gid = old->gid;
-			v->col = c;
-			c->cur = v;
-			tfs_notes_add(notes, NULL, &t->dir, c->def.name);
 			fresh[i] = old;
-		} else if (it->action == TFS_CREATE) {
-			struct column *c = made[i];
-			c->def = doc->cols[it->doc];
-			c->cur = v;
+		} else {
+			fill_new(v, def, it->role, 0);
 			v->mode = S_IFREG | (t->dir.mode & 0666);
+			if (tfs_role_readonly(it->role))
+				v->mode &= ~(mode_t)0222;
 			v->uid = cred->uid;
 			v->gid = cred->gid;
-			v->col = c;
+		}
+		v->col = c;
+		c->file[it->role] = v;
+		if (it->action == TFS_RESIZE) {
+			/* A name made new needs no dropping; and a create in
+			 * the table (tar's) holds the kernel's directory lock,
+			 * which dropping a name waits for. */
+			snprintf(file, sizeof(file), "%s%s", def->name, tfs_role_suffix(it->role));
+			tfs_notes_add(notes, NULL, &t->dir, file);
+		}
+	}
+	for (size_t k = 0; k < plan->ncols; k++) {
+		struct column *c = k < ncur ? t->cols[k] : made[k - ncur];
+		c->def = plan->after[k];
+		c->def.cats = NULL;
+		c->def.has_data_bytes = false;
+		if (k >= ncur) {
 			t->cols[t->ncols++] = c;
 			fs->ncolumns++;
+			tfs_table_gone_del(t, c->def.name);
 		}
 	}
 	if (plan->rows != t->rows)
 		tfs_table_gone_del(t, NULL);
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action == TFS_CREATE)
-			tfs_table_gone_del(t, doc->cols[plan->items[i].doc].name);
 	t->meta_unlinked = false;
 	t->rows = plan->rows;
 	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = now;
 	t->last_error[0] = '\0';
 	tfs_notes_add(notes, &t->dir, NULL, NULL);
-	for (size_t i = 0; i < plan->nitems; i++)
-		if (plan->items[i].action != TFS_KEEP)
-			tfs_persist_extent(fs, plan->items[i].action == TFS_CREATE ?
-							fresh[i] :
-							t->cols[plan->items[i].cur]->cur);
+	for (size_t i = 0; i < plan->nitems; i++) {
+		const struct tfs_plan_item *it = &plan->items[i];
+		if (it->action != TFS_KEEP)
+			tfs_persist_extent(fs, t->cols[it->col]->file[it->role]);
+	}
 	tfs_persist_table(fs, t);
 	for (size_t i = 0; i < plan->nitems; i++)
 		if (plan->items[i].action == TFS_RESIZE)
@@ -149,11 +235,11 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_doc *doc
 	goto out_free;
 
 out_undo:
-	for (size_t i = 0; i < plan->nitems; i++) {
-		free(made[i]);
+	for (size_t k = 0; k < nnew; k++)
+		free(made[k]);
+	for (size_t i = 0; i < plan->nitems; i++)
 		if (fresh[i])
 			tfs_node_maybe_free(fs, fresh[i]);
-	}
 out_free:
 	free(made);
 	free(fresh);
@@ -191,7 +277,7 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 		free(cur);
 		free(held);
 		cur = malloc((t->ncols + 1) * sizeof(*cur));
-		held = malloc((t->ncols + 1) * sizeof(*held));
+		held = malloc((t->ncols + 1) * TFS_NROLES * sizeof(*held));
 		if (!cur || !held) {
 			rc = -ENOMEM;
 			snprintf(why, whylen, "out of memory");
@@ -199,8 +285,13 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 		}
 		for (size_t i = 0; i < t->ncols; i++) {
 			cur[i] = &t->cols[i]->def;
-			held[i] = tfs_extent_held(t->cols[i]->cur);
+			for (int r = 0; r < TFS_NROLES; r++)
+				held[i * TFS_NROLES + (size_t)r] =
+					t->cols[i]->file[r] && tfs_extent_held(t->cols[i]->file[r]);
 		}
+		rc = check_categories(t, &doc, why, whylen);
+		if (rc < 0)
+			goto out_error;
 		rc = tfs_plan_make(cur, held, t->ncols, t->rows, &doc, fs->mem_used,
 				   fs->cfg.mem_limit, &plan, why, whylen);
 		if (rc < 0)
@@ -225,7 +316,7 @@ static int apply_doc(struct tfs_fs *fs, tfs_ino_t dir, struct tfs_doc *docp, int
 		}
 		break;
 	}
-	rc = execute(fs, t, &doc, &plan, cred, &notes);
+	rc = execute(fs, t, &plan, cred, &notes);
 	if (rc < 0) {
 		snprintf(why, whylen, "cannot allocate shared memory: %s", strerror(-rc));
 		goto out_error;
@@ -268,8 +359,10 @@ int tfs_apply_recreate(struct tfs_fs *fs, tfs_ino_t dir, const char *name,
 	pthread_mutex_lock(&fs->lock);
 	d = tfs_node_find(fs, dir);
 	t = d && d->kind == TFS_N_TABLE ? d->table : NULL;
+	/* Only columns that are one file: the others' companion files
+	 * (and a category's dictionary) are gone with them. */
 	for (size_t i = 0; t && i < t->ngone; i++)
-		if (strcmp(t->gone[i].name, name) == 0) {
+		if (strcmp(t->gone[i].name, name) == 0 && tfs_coldef_plain(&t->gone[i])) {
 			doc.cols[0] = t->gone[i];
 			break;
 		}

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "schema.h"
 
@@ -19,6 +20,9 @@ struct tfs_arrow_seg {
 		TFS_ARROW_DATA,	 /* ptr into a column's memory, copied as is */
 		TFS_ARROW_ZERO,	 /* padding; ptr is NULL */
 		TFS_ARROW_BITS,	 /* ptr to nbits 1-byte bools (nonzero = true), packed LSB first */
+		/* (the arrow_file.c implementation may add kinds: validity built
+		 * from a null mask and/or codes, offsets and codes checked as
+		 * they are served) */
 	} kind;
 	const void *ptr;
 	uint64_t nbits; /* BITS only: number of bools; len == ceil(nbits / 8) */
@@ -33,13 +37,33 @@ struct tfs_arrow_layout {
 	size_t metalen;
 };
 
-/* Lays out the Arrow IPC file of a table: ncols columns (defs[i], data[i] pointing at
- * rows*defs[i]->itemsize bytes, NULL when that is 0). 0 or -ENOMEM/-EINVAL. */
-int tfs_arrow_layout(const struct tfs_coldef *const *defs, const void *const *data, size_t ncols,
-		     uint64_t rows, struct tfs_arrow_layout *out);
+/* One column of the table to lay out: its schema and the memory of each of
+ * its files (NULL where the file is empty or absent; see schema.h). */
+struct tfs_arrow_col {
+	const struct tfs_coldef *def;
+	const void *main; /* values; utf8/binary: rows + 1 int64 offsets; category: rows int32 codes */
+	const unsigned char *nulls; /* nullable: rows bytes, nonzero = missing; else NULL */
+	const void *data; /* utf8/binary: def->data_bytes bytes */
+	const int64_t *dict; /* category: def->ncat + 1 offsets into dict_data */
+	const void *dict_data; /* category: def->dict_bytes bytes */
+};
 
-/* Copies bytes [off, off+len) of the file into buf (clipped at size); returns bytes copied. */
-size_t tfs_arrow_read(const struct tfs_arrow_layout *l, uint64_t off, size_t len, void *buf);
+/* Checks what a writer may have broken in a column of rows rows: offsets
+ * (the first 0, never decreasing, the last inside the data file) and codes
+ * (-1 or below ncat).  0, or -EIO with the column, row and value in why. */
+int tfs_arrow_check(const struct tfs_arrow_col *col, uint64_t rows, char *why, size_t whylen);
+
+/* Lays out the Arrow IPC file of a table of ncols columns with rows rows
+ * (which tfs_arrow_check passed): LargeUtf8/LargeBinary, validity bitmaps
+ * from the null masks, dictionary batches for category columns.
+ * 0 or -ENOMEM/-EINVAL. */
+int tfs_arrow_layout(const struct tfs_arrow_col *cols, size_t ncols, uint64_t rows,
+		     struct tfs_arrow_layout *out);
+
+/* Copies bytes [off, off+len) of the file into buf (clipped at size);
+ * returns the bytes copied, or -EIO when offsets or codes in that range
+ * are no longer valid (a writer changed them after the layout). */
+ssize_t tfs_arrow_read(const struct tfs_arrow_layout *l, uint64_t off, size_t len, void *buf);
 
 /* Frees what tfs_arrow_layout allocated and empties the layout; safe on an empty one. */
 void tfs_arrow_free(struct tfs_arrow_layout *l);

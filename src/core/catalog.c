@@ -291,8 +291,13 @@ void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node)
 	}
 }
 
-int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
-		    struct tfs_node **out)
+bool tfs_role_readonly(enum tfs_role r)
+{
+	return r == TFS_ROLE_DICT || r == TFS_ROLE_DICT_DATA;
+}
+
+int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, enum tfs_role r,
+		    uint64_t size, struct tfs_node **out)
 {
 	char label[2 * TFS_NAME_MAX + 16];
 	struct tfs_node *v = calloc(1, sizeof(*v));
@@ -305,7 +310,8 @@ int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, uint
 		free(v);
 		return rc;
 	}
-	snprintf(label, sizeof(label), "tablefs:%s/%s", t->name, colname);
+	snprintf(label, sizeof(label), "tablefs:%s/%s%s", t->name, colname, tfs_role_suffix(r));
+	v->role = r;
 	rc = tfs_store_create(&v->store, size, label);
 	if (rc < 0) {
 		tfs_node_unmap(fs, v);
@@ -363,6 +369,7 @@ int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_nod
 	struct tfs_note *e = &notes->v[notes->n++];
 	e->node = node;
 	e->dir = dir;
+	e->later = false;
 	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
 	if (node)
 		node->nopen++;
@@ -371,13 +378,24 @@ int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_nod
 	return 0;
 }
 
+int tfs_notes_add_later(struct tfs_notes *notes, struct tfs_node *dir, const char *name)
+{
+	int rc = tfs_notes_add(notes, NULL, dir, name);
+
+	if (rc == 0)
+		notes->v[notes->n - 1].later = true;
+	return rc;
+}
+
 void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send)
 {
 	const struct tfs_hooks *h = &fs->cfg.hooks;
 
 	for (size_t i = 0; send && i < notes->n; i++) {
 		struct tfs_note *e = &notes->v[i];
-		if (e->dir && h->inval_entry)
+		if (e->dir && e->later && h->inval_entry_later)
+			h->inval_entry_later(h->ctx, e->dir->ino, e->name);
+		else if (e->dir && !e->later && h->inval_entry)
 			h->inval_entry(h->ctx, e->dir->ino, e->name);
 		else if (!e->dir && h->inval_inode)
 			h->inval_inode(h->ctx, e->node->ino);
@@ -498,6 +516,8 @@ int tfs_getattr(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_attr *attr)
 static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *name,
 			 struct tfs_node **out)
 {
+	char col[TFS_NAME_MAX + 1];
+	enum tfs_role role;
 	struct table *t;
 	ssize_t i;
 
@@ -522,13 +542,15 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 			*out = &t->meta;
 			return 0;
 		}
-		if (strchr(name, '.'))
-			return fs->up->view_lookup(fs, t, name, out);
-		i = tfs_column_find(t, name);
-		if (i < 0)
+		if (tfs_role_parse(name, col, &role) == 0) {
+			i = tfs_column_find(t, col);
+			if (i >= 0 && t->cols[i]->file[role]) {
+				*out = t->cols[i]->file[role];
+				return 0;
+			}
 			return -ENOENT;
-		*out = t->cols[i]->cur;
-		return 0;
+		}
+		return fs->up->view_lookup(fs, t, name, out);
 	default:
 		return -ENOTDIR;
 	}

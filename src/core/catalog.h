@@ -40,6 +40,11 @@ struct tfs_hooks {
 	void (*inval_inode)(void *ctx, tfs_ino_t ino);
 	/* Drop the kernel's name -> node entry name in dir. */
 	void (*inval_entry)(void *ctx, tfs_ino_t dir, const char *name);
+	/* The same, sent after the reply to the request at hand: for names
+	 * in the directory the request itself has locked in the kernel
+	 * (a rename or unlink there; dropping them at once would wait for
+	 * that lock, held until we reply). */
+	void (*inval_entry_later)(void *ctx, tfs_ino_t dir, const char *name);
 	/* A column extent is gone: release what the data path tied to it. */
 	void (*extent_gone)(void *ctx, int backing_id);
 	/* The data path in force and why, for .status. */

@@ -69,6 +69,7 @@ struct tfs_node {
 	struct table *table; /* TABLE, META: the table they belong to */
 	/* COLUMN extents only: */
 	struct column *col; /* while current, its column; NULL once replaced or deleted; lock */
+	enum tfs_role role; /* which of its column's files it is; constant */
 	struct tfs_store store; /* immutable after creation */
 	uint64_t charge; /* memory charged for it */
 	int backing_id; /* data path state, guarded by the data path */
@@ -90,9 +91,12 @@ struct tfs_node {
 	bool hollow;
 };
 
+/* A column is one file or several (schema.h, enum tfs_role): each file
+ * has its own current extent, resized on its own (a change of row count
+ * leaves a utf8 column's .data as it is). */
 struct column {
-	struct tfs_coldef def; /* name, type, shape; lock */
-	struct tfs_node *cur; /* the current extent; lock */
+	struct tfs_coldef def; /* name, type, shape, sizes of the files; cats NULL; lock */
+	struct tfs_node *file[TFS_NROLES]; /* current extent of each file it has, else NULL; lock */
 };
 
 struct table {
@@ -177,7 +181,8 @@ struct tfs_notes {
 	struct tfs_note {
 		struct tfs_node *node; /* inode to invalidate, pinned (nopen); or NULL */
 		struct tfs_node *dir; /* directory of an entry to invalidate, pinned; or NULL */
-		char name[TFS_NAME_MAX + 1];
+		char name[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+		bool later; /* an entry sent after the reply (tfs_hooks) */
 	} *v;
 };
 
@@ -221,9 +226,14 @@ struct tfs_node *tfs_node_find(struct tfs_fs *fs, tfs_ino_t ino);
  * caller holds the lock. */
 void tfs_node_maybe_free(struct tfs_fs *fs, struct tfs_node *node);
 
-/* Creates a column extent of size bytes; caller holds the lock. */
-int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, uint64_t size,
-		    struct tfs_node **out);
+/* Creates an extent of size bytes for the file of role r of column colname;
+ * caller holds the lock. */
+int tfs_extent_new(struct tfs_fs *fs, struct table *t, const char *colname, enum tfs_role r,
+		    uint64_t size, struct tfs_node **out);
+
+/* True when the column's file of role r is read-only to everyone: the
+ * dictionary of a category column (codes never change meaning). */
+bool tfs_role_readonly(enum tfs_role r);
 
 /* Unlinks the current extent of col from the catalog (replaced or deleted). */
 void tfs_extent_retire(struct tfs_fs *fs, struct tfs_node *v);
@@ -238,6 +248,10 @@ bool tfs_extent_held(const struct tfs_node *v);
  * in dir (node NULL); pins what it names.  Lock held. */
 int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_node *dir,
 		  const char *name);
+
+/* Adds the notification of the entry name in dir to send after the reply
+ * (see tfs_hooks.inval_entry_later); pins dir.  Lock held. */
+int tfs_notes_add_later(struct tfs_notes *notes, struct tfs_node *dir, const char *name);
 
 /* Sends the notifications, then drops the pins; lock NOT held. */
 void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send);

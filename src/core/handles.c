@@ -186,6 +186,10 @@ int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred 
 		/* Truncating would change rows * itemsize behind the schema:
 		 * to create anew, delete the column and write meta.json. */
 		rc = -EPERM;
+	} else if (node->kind == TFS_N_COLUMN && tfs_role_readonly(node->role) &&
+		   (flags & O_ACCMODE) != O_RDONLY) {
+		/* A category's dictionary: codes never change meaning. */
+		rc = -EPERM;
 	} else {
 		rc = handle_new(fs, node, fs->epoch << 40 | ++fs->next_fh,
 				(flags & O_ACCMODE) != O_RDONLY, cred, &h);
@@ -290,7 +294,10 @@ int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t
 		*to_free = malloc(size ? size : 1);
 		if (!*to_free)
 			return -ENOMEM;
-		*n = tfs_view_read(h->node, off, size, *to_free);
+		ssize_t got = tfs_view_read(h->node, off, size, *to_free);
+		if (got < 0)
+			return (int)got; /* offsets or codes a writer broke */
+		*n = (size_t)got;
 		*data = *to_free;
 		return 0;
 	}
@@ -392,7 +399,8 @@ int tfs_write(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, const
 	case TFS_N_COLUMN:
 		/* The size is rows * itemsize: a write that would not fit
 		 * entirely changes nothing, with the seal's own errno. */
-		if (off > v->store.size || size > v->store.size - off)
+		if (off > v->store.size || size > v->store.size - off ||
+		    tfs_role_readonly(v->role))
 			return -EPERM;
 		if (size)
 			memcpy((char *)v->store.map + off, buf, size);
@@ -527,6 +535,8 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 	       const struct tfs_cred *cred, tfs_fh_t *fh, enum tfs_node_kind *kind,
 	       struct tfs_attr *attr)
 {
+	char col[TFS_NAME_MAX + 1];
+	enum tfs_role role;
 	struct tfs_handle *h;
 	struct tfs_node *d, *node = NULL;
 	struct table *t;
@@ -550,6 +560,10 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 		}
 	} else if (tfs_column_find(t, name) >= 0) {
 		rc = -EEXIST;
+	} else if (tfs_role_parse(name, col, &role) == 0 && role != TFS_ROLE_MAIN) {
+		/* Companion files come and go with their column. */
+		i = tfs_column_find(t, col);
+		rc = i >= 0 && t->cols[i]->file[role] ? -EEXIST : -EPERM;
 	} else {
 		rc = 1; /* a deleted column, or nothing */
 	}
@@ -566,7 +580,7 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 		if (!d || (t = d->table)->removed || (i = tfs_column_find(t, name)) < 0)
 			rc = -ENOENT; /* deleted again meanwhile */
 		else
-			node = t->cols[i]->cur;
+			node = t->cols[i]->file[TFS_ROLE_MAIN];
 		pthread_mutex_unlock(&fs->lock);
 	}
 	if (rc < 0)

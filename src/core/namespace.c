@@ -84,12 +84,29 @@ static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, struct t
 	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = tfs_now();
 	tfs_persist_table(fs, t);
-	tfs_extent_retire(fs, c->cur);
+	/* The kernel may keep the companions' names a while: rm -r, which
+	 * listed them, unlinks them next (see tfs_unlink). */
+	for (int r = 0; r < TFS_NROLES; r++)
+		if (c->file[r])
+			tfs_extent_retire(fs, c->file[r]);
 	free(c);
+}
+
+/* True when col, just deleted, had a file of role r: unlinking that name
+ * again is done, not an error, because rm -r unlinks every name it listed
+ * and a column's files go together.  Lock held. */
+static bool gone_file(const struct table *t, const char *col, enum tfs_role r)
+{
+	for (size_t i = 0; i < t->ngone; i++)
+		if (strcmp(t->gone[i].name, col) == 0 && tfs_coldef_has(&t->gone[i], r))
+			return true;
+	return false;
 }
 
 int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 {
+	char col[TFS_NAME_MAX + 1];
+	enum tfs_role role;
 	struct tfs_notes notes = {0};
 	struct tfs_node *d;
 	struct table *t;
@@ -127,12 +144,14 @@ int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 			rc = -EPERM;
 		else
 			t->meta_unlinked = true;
-	} else if (strchr(name, '.')) {
+	} else if (tfs_role_parse(name, col, &role) < 0) {
 		struct tfs_node *view;
 		rc = tfs_view_lookup(fs, t, name, &view) == 0 ? -EPERM : -ENOENT;
-	} else if ((i = tfs_column_find(t, name)) < 0) {
-		rc = -ENOENT;
+	} else if ((i = tfs_column_find(t, col)) < 0 || !t->cols[i]->file[role]) {
+		rc = role != TFS_ROLE_MAIN && gone_file(t, col, role) ? 0 : -ENOENT;
 	} else {
+		/* Any file of a column deletes the column: its files go
+		 * together. */
 		tfs_table_gone_add(t, &t->cols[i]->def);
 		column_remove(fs, t, (size_t)i, &notes);
 	}
@@ -183,12 +202,16 @@ static int rename_table(struct tfs_fs *fs, const char *name, const char *newname
 static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, const char *newname,
 			 unsigned flags, struct tfs_notes *notes)
 {
-	char why[TFS_WHY_MAX];
+	char why[TFS_WHY_MAX], col[TFS_NAME_MAX + 1];
+	enum tfs_role role;
 	ssize_t i, j;
 	int rc;
 
 	if (strcmp(name, TFS_META_NAME) == 0 || strcmp(newname, TFS_META_NAME) == 0)
 		return -EPERM;
+	/* A companion file moves with its column, never on its own. */
+	if (tfs_role_parse(name, col, &role) == 0 && role != TFS_ROLE_MAIN)
+		return tfs_column_find(t, col) >= 0 ? -EPERM : -ENOENT;
 	rc = tfs_name_check(newname, why, sizeof(why));
 	if (rc < 0) {
 		tfs_log(TFS_LOG_INFO, "rename to '%s' refused: %s", newname, why);
@@ -207,9 +230,19 @@ static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, c
 		if (j < i)
 			i--;
 	}
+	for (int r = 0; r < TFS_NROLES; r++) {
+		char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+		if (!t->cols[i]->file[r])
+			continue;
+		t->cols[i]->file[r]->ctime = tfs_now();
+		/* the companions' old names go too */
+		snprintf(file, sizeof(file), "%s%s", name, tfs_role_suffix((enum tfs_role)r));
+		if (r != TFS_ROLE_MAIN)
+			tfs_notes_add_later(notes, &t->dir, file);
+	}
 	strcpy(t->cols[i]->def.name, newname);
 	tfs_table_changed(fs, t, notes);
-	t->dir.mtime = t->dir.ctime = t->cols[i]->cur->ctime = tfs_now();
+	t->dir.mtime = t->dir.ctime = tfs_now();
 	tfs_persist_table(fs, t);
 	return 0;
 }
@@ -289,7 +322,8 @@ int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size
 		rc = -ENOENT;
 		goto out;
 	}
-	c.v = malloc((3 + (dir->kind == TFS_N_ROOT ? fs->ntables + 1 : t->ncols)) * sizeof(*c.v));
+	c.v = malloc((3 + (dir->kind == TFS_N_ROOT ? fs->ntables + 1 : t->ncols * TFS_NROLES)) *
+		     sizeof(*c.v));
 	if (!c.v) {
 		rc = -ENOMEM;
 		goto out;
@@ -301,9 +335,18 @@ int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size
 		twalk_r(fs->tables, collect_table, &c);
 	} else {
 		/* Columns first and meta.json last, so that rm -r removes
-		 * the columns before it tries meta.json. */
-		for (size_t i = 0; i < t->ncols; i++)
-			add_dirent(&c, t->cols[i]->def.name, t->cols[i]->cur->ino, S_IFREG);
+		 * the columns before it tries meta.json; a column's main file
+		 * before its companions, which go with it. */
+		for (size_t i = 0; i < t->ncols; i++) {
+			for (int r = 0; r < TFS_NROLES; r++) {
+				char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+				if (!t->cols[i]->file[r])
+					continue;
+				snprintf(file, sizeof(file), "%s%s", t->cols[i]->def.name,
+					 tfs_role_suffix((enum tfs_role)r));
+				add_dirent(&c, file, t->cols[i]->file[r]->ino, S_IFREG);
+			}
+		}
 		if (!t->meta_unlinked)
 			add_dirent(&c, TFS_META_NAME, t->meta.ino, S_IFREG);
 	}

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <search.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,6 +38,7 @@ struct rec_extent {
 	uint64_t size, charge;
 	uint32_t mode, uid, gid;
 	int32_t backing_id;
+	uint32_t role; /* enum tfs_role */
 	struct rec_times t;
 };
 
@@ -51,8 +53,8 @@ struct rec_table {
 };
 
 struct rec_column {
-	struct tfs_coldef def;
-	tfs_ino_t extent_ino;
+	struct tfs_coldef def; /* cats is NULL */
+	tfs_ino_t extent_ino[TFS_NROLES]; /* 0 for a file the column has not */
 };
 
 static struct rec_times times_of(const struct tfs_node *n)
@@ -88,6 +90,7 @@ void tfs_persist_extent(struct tfs_fs *fs, struct tfs_node *v)
 	r.uid = v->uid;
 	r.gid = v->gid;
 	r.backing_id = v->backing_id;
+	r.role = v->role;
 	r.t = times_of(v);
 	if (supervised(fs))
 		fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_EXTENT, v->ino, &r, sizeof(r),
@@ -123,7 +126,8 @@ void tfs_persist_table(struct tfs_fs *fs, struct table *t)
 	c = (struct rec_column *)(r + 1);
 	for (size_t i = 0; i < t->ncols; i++) {
 		c[i].def = t->cols[i]->def;
-		c[i].extent_ino = t->cols[i]->cur->ino;
+		for (int k = 0; k < TFS_NROLES; k++)
+			c[i].extent_ino[k] = t->cols[i]->file[k] ? t->cols[i]->file[k]->ino : 0;
 	}
 	fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_TABLE, t->dir.ino, r, len, -1);
 	free(r);
@@ -178,6 +182,7 @@ static int restore_extent(struct tfs_fs *fs, const struct rec_extent *r, int fd)
 	}
 	v->charge = r->charge;
 	v->backing_id = r->backing_id;
+	v->role = r->role < TFS_NROLES ? (enum tfs_role)r->role : TFS_ROLE_MAIN;
 	v->nlookup = TFS_NLOOKUP_UNKNOWN;
 	set_times(v, &r->t);
 	tfs_extent_enter(fs, v);
@@ -205,9 +210,17 @@ static int restore_table(struct tfs_fs *fs, const struct rec_table *r, size_t le
 		return -ENOMEM;
 	t->cap = r->ncols + 1;
 	for (size_t i = 0; i < r->ncols; i++) {
-		struct tfs_node *v = tfs_node_find(fs, c[i].extent_ino);
+		struct tfs_node *v[TFS_NROLES] = {0};
 		struct column *col;
-		if (!v || v->kind != TFS_N_COLUMN || v->col) {
+		bool lost = false;
+		for (int k = 0; k < TFS_NROLES; k++) {
+			if (!tfs_coldef_has(&c[i].def, (enum tfs_role)k))
+				continue;
+			v[k] = tfs_node_find(fs, c[i].extent_ino[k]);
+			if (!v[k] || v[k]->kind != TFS_N_COLUMN || v[k]->col)
+				lost = true;
+		}
+		if (lost) {
 			tfs_log(TFS_LOG_ERR, "table '%s': column '%s' lost its memory in the restart",
 				r->name, c[i].def.name);
 			continue;
@@ -216,9 +229,15 @@ static int restore_table(struct tfs_fs *fs, const struct rec_table *r, size_t le
 		if (!col)
 			return -ENOMEM;
 		col->def = c[i].def;
-		col->cur = v;
-		v->col = col;
-		v->owner = t;
+		col->def.cats = NULL;
+		for (int k = 0; k < TFS_NROLES; k++) {
+			if (!v[k])
+				continue;
+			col->file[k] = v[k];
+			v[k]->col = col;
+			v[k]->role = (enum tfs_role)k;
+			v[k]->owner = t;
+		}
 		t->cols[t->ncols++] = col;
 		fs->ncolumns++;
 	}
@@ -312,8 +331,16 @@ void tfs_invalidate_names(struct tfs_fs *fs)
 			continue;
 		tfs_notes_add(&notes, NULL, &fs->root, t->name);
 		tfs_notes_add(&notes, NULL, &t->dir, TFS_META_NAME);
-		for (size_t i = 0; i < t->ncols; i++)
-			tfs_notes_add(&notes, NULL, &t->dir, t->cols[i]->def.name);
+		for (size_t i = 0; i < t->ncols; i++) {
+			for (int k = 0; k < TFS_NROLES; k++) {
+				char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+				if (!t->cols[i]->file[k])
+					continue;
+				snprintf(file, sizeof(file), "%s%s", t->cols[i]->def.name,
+					 tfs_role_suffix((enum tfs_role)k));
+				tfs_notes_add(&notes, NULL, &t->dir, file);
+			}
+		}
 	}
 	pthread_mutex_unlock(&fs->lock);
 	tfs_notes_flush(fs, &notes, true);

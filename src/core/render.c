@@ -17,14 +17,24 @@
 char *tfs_render_meta(struct table *t, size_t *len)
 {
 	const struct tfs_coldef **defs = malloc((t->ncols + 1) * sizeof(*defs));
-	char *out;
+	struct tfs_dict_view *dicts = calloc(t->ncols + 1, sizeof(*dicts));
+	char *out = NULL;
 
-	if (!defs)
-		return NULL;
-	for (size_t i = 0; i < t->ncols; i++)
-		defs[i] = &t->cols[i]->def;
-	out = tfs_meta_render(t->name, t->rows, t->version, defs, t->ncols, len);
+	if (!defs || !dicts)
+		goto out;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const struct column *c = t->cols[i];
+		defs[i] = &c->def;
+		/* read-only files the daemon wrote: valid by construction */
+		if (c->file[TFS_ROLE_DICT]) {
+			dicts[i].offsets = c->file[TFS_ROLE_DICT]->store.map;
+			dicts[i].bytes = c->file[TFS_ROLE_DICT_DATA]->store.map;
+		}
+	}
+	out = tfs_meta_render(t->name, t->rows, t->version, defs, dicts, t->ncols, len);
+out:
 	free(defs);
+	free(dicts);
 	if (out) {
 		t->meta_len = *len;
 		t->meta_len_version = t->version;
@@ -41,7 +51,9 @@ static void status_table(const void *p, VISIT which, void *ctx)
 	if (which != postorder && which != leaf)
 		return;
 	for (size_t i = 0; i < t->ncols; i++)
-		bytes += t->cols[i]->cur->charge;
+		for (int r = 0; r < TFS_NROLES; r++)
+			if (t->cols[i]->file[r])
+				bytes += t->cols[i]->file[r]->charge;
 	o = cJSON_CreateObject();
 	if (!o)
 		return;

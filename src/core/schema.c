@@ -144,8 +144,9 @@ int tfs_json_uint(const cJSON *n, uint64_t max, uint64_t *out)
  * works, and a misspelt key ("row", "typ") is refused rather than
  * silently ignored. */
 static const char *const doc_keys[] = {"format", "name", "version", "rows", "columns", NULL};
-static const char *const column_keys[] = {"name",     "type",  "dtype", "shape",
-					  "itemsize", "nbytes", "file",	 NULL};
+static const char *const column_keys[] = {
+	"name", "type", "dtype", "shape", "itemsize", "nbytes", "file",
+	"nullable", "data_nbytes", "categories", "files", NULL};
 
 /* The first member of obj not named in keys, or NULL. */
 static const char *unknown_key(const cJSON *obj, const char *const *keys)
@@ -186,6 +187,125 @@ static size_t nesting_depth(const char *p, size_t n)
 	return max;
 }
 
+static const char *const role_suffix[TFS_NROLES] = {
+	[TFS_ROLE_MAIN] = "",	    [TFS_ROLE_DATA] = ".data",		 [TFS_ROLE_NULL] = ".null",
+	[TFS_ROLE_DICT] = ".dict", [TFS_ROLE_DICT_DATA] = ".dict.data",
+};
+
+const char *tfs_role_suffix(enum tfs_role r)
+{
+	return role_suffix[r];
+}
+
+bool tfs_coldef_has(const struct tfs_coldef *c, enum tfs_role r)
+{
+	switch (r) {
+	case TFS_ROLE_MAIN:
+		return true;
+	case TFS_ROLE_DATA:
+		return c->type.kind == TFS_UTF8 || c->type.kind == TFS_BINARY;
+	case TFS_ROLE_NULL:
+		return c->nullable;
+	case TFS_ROLE_DICT:
+	case TFS_ROLE_DICT_DATA:
+		return c->type.kind == TFS_CATEGORY;
+	default:
+		return false;
+	}
+}
+
+bool tfs_coldef_plain(const struct tfs_coldef *c)
+{
+	return !c->nullable && !tfs_type_is_varlen(&c->type);
+}
+
+/* a * b into *out, or false past 2^62: far from overflow in any sum. */
+static bool mul62(uint64_t a, uint64_t b, uint64_t *out)
+{
+	if (b && a > (UINT64_C(1) << 62) / b)
+		return false;
+	*out = a * b;
+	return true;
+}
+
+bool tfs_coldef_file_bytes(const struct tfs_coldef *c, enum tfs_role r, uint64_t rows,
+			   uint64_t *out)
+{
+	*out = 0;
+	if (!tfs_coldef_has(c, r))
+		return true;
+	switch (r) {
+	case TFS_ROLE_MAIN:
+		if (c->type.kind == TFS_UTF8 || c->type.kind == TFS_BINARY)
+			return rows < (UINT64_C(1) << 62) && mul62(rows + 1, 8, out);
+		return mul62(rows, c->itemsize, out);
+	case TFS_ROLE_DATA:
+		*out = c->data_bytes;
+		return true;
+	case TFS_ROLE_NULL:
+		*out = rows;
+		return true;
+	case TFS_ROLE_DICT:
+		return mul62(c->ncat + 1, 8, out);
+	case TFS_ROLE_DICT_DATA:
+		*out = c->dict_bytes;
+		return true;
+	default:
+		return true;
+	}
+}
+
+const char *tfs_role_name(const struct tfs_coldef *c, enum tfs_role r)
+{
+	if (r != TFS_ROLE_MAIN)
+		return role_suffix[r] + 1;
+	switch (c->type.kind) {
+	case TFS_UTF8:
+	case TFS_BINARY:
+		return "offsets";
+	case TFS_CATEGORY:
+		return "codes";
+	default:
+		return "values";
+	}
+}
+
+void tfs_role_dtype(const struct tfs_coldef *c, enum tfs_role r, char *buf, size_t len)
+{
+	switch (r) {
+	case TFS_ROLE_MAIN:
+		tfs_type_dtype(&c->type, buf, len);
+		break;
+	case TFS_ROLE_NULL:
+		snprintf(buf, len, "|b1");
+		break;
+	case TFS_ROLE_DICT:
+		snprintf(buf, len, "<i8");
+		break;
+	default:
+		snprintf(buf, len, "|u1");
+		break;
+	}
+}
+
+int tfs_role_parse(const char *file, char *col, enum tfs_role *r)
+{
+	const char *dot = strchr(file, '.');
+	size_t n = dot ? (size_t)(dot - file) : strlen(file);
+
+	if (n == 0 || n > TFS_NAME_MAX)
+		return -ENOENT;
+	for (int i = 0; i < TFS_NROLES; i++) {
+		if (strcmp(dot ? dot : "", role_suffix[i]) == 0) {
+			memcpy(col, file, n);
+			col[n] = '\0';
+			*r = (enum tfs_role)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 		    const uint64_t *shape, unsigned ndim, char *why, size_t whylen)
 {
@@ -202,6 +322,10 @@ int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 	rc = tfs_type_parse(type, &def->type, reason, sizeof(reason));
 	if (rc < 0) {
 		WHY("column '%s': %s", name, reason);
+		return -EINVAL;
+	}
+	if (ndim && tfs_type_is_varlen(&def->type)) {
+		WHY("column '%s': a %s column takes no shape (one value per row)", name, type);
 		return -EINVAL;
 	}
 	if (ndim > TFS_MAX_DIMS) {
@@ -246,7 +370,8 @@ static bool shape_dim(const cJSON *d, const char *col, uint64_t *out, char *why,
 
 bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef *b)
 {
-	if (!tfs_type_equal(&a->type, &b->type) || a->ndim != b->ndim)
+	if (!tfs_type_equal(&a->type, &b->type) || a->ndim != b->ndim ||
+	    a->nullable != b->nullable)
 		return false;
 	for (unsigned i = 0; i < a->ndim; i++)
 		if (a->shape[i] != b->shape[i])
@@ -254,8 +379,171 @@ bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef 
 	return true;
 }
 
+/* Length of the valid UTF-8 sequence starting at p (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool tfs_utf8_valid(const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_seq(p + i, n - i)))
+			return false;
+	return true;
+}
+
+static int cmp_cat(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Most categories a column may have: codes are int32. */
+#define TFS_NCAT_MAX INT32_MAX
+
+/* The "categories" of a category column into cats, in the layout of its
+ * dictionary files; 0 or -EINVAL / -ENOMEM with the reason. */
+static int parse_categories(const cJSON *list, const char *col, struct tfs_cats *cats, char *why,
+			    size_t whylen)
+{
+	size_t n = 0, bytes = 0, k = 0;
+	const char **sorted = NULL;
+	const cJSON *e;
+
+	if (!cJSON_IsArray(list)) {
+		WHY("column '%s': \"categories\" must be an array of strings", col);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(e, list)
+	{
+		if (!cJSON_IsString(e)) {
+			WHY("column '%s': categories[%zu] is not a string", col, n);
+			return -EINVAL;
+		}
+		if (!tfs_utf8_valid(e->valuestring, strlen(e->valuestring))) {
+			WHY("column '%s': categories[%zu] is not valid UTF-8", col, n);
+			return -EINVAL;
+		}
+		bytes += strlen(e->valuestring);
+		n++;
+	}
+	if (n > TFS_NCAT_MAX) {
+		WHY("column '%s': more than %d categories", col, TFS_NCAT_MAX);
+		return -EINVAL;
+	}
+	cats->offsets = malloc((n + 1) * sizeof(*cats->offsets));
+	cats->bytes = malloc(bytes + 1);
+	sorted = malloc((n + 1) * sizeof(*sorted));
+	if (!cats->offsets || !cats->bytes || !sorted) {
+		free(sorted);
+		WHY("out of memory");
+		return -ENOMEM;
+	}
+	cats->n = n;
+	cats->offsets[0] = 0;
+	bytes = 0;
+	cJSON_ArrayForEach(e, list)
+	{
+		size_t len = strlen(e->valuestring);
+		memcpy(cats->bytes + bytes, e->valuestring, len);
+		bytes += len;
+		sorted[k++] = e->valuestring;
+		cats->offsets[k] = (int64_t)bytes;
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_cat);
+	for (k = 1; k < n; k++) {
+		if (strcmp(sorted[k - 1], sorted[k]) == 0) {
+			WHY("column '%s': category \"%.64s\" appears twice", col, sorted[k]);
+			free(sorted);
+			return -EINVAL;
+		}
+	}
+	free(sorted);
+	return 0;
+}
+
+/* The keys of a column of the new kinds: nullable, data_nbytes, categories
+ * (files is only shown); def already has its type. */
+static int parse_kind_keys(const cJSON *c, struct tfs_coldef *def, struct tfs_cats *cats,
+			   char *why, size_t whylen)
+{
+	const cJSON *nullable = cJSON_GetObjectItemCaseSensitive(c, "nullable");
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(c, "data_nbytes");
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, "categories");
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(c, "files");
+	int rc;
+
+	if (nullable && !cJSON_IsBool(nullable)) {
+		WHY("column '%s': \"nullable\" must be true or false", def->name);
+		return -EINVAL;
+	}
+	def->nullable = cJSON_IsTrue(nullable);
+	if (files && !cJSON_IsArray(files)) {
+		WHY("column '%s': \"files\" must be an array", def->name);
+		return -EINVAL;
+	}
+	if (data) {
+		if (def->type.kind != TFS_UTF8 && def->type.kind != TFS_BINARY) {
+			WHY("column '%s': \"data_nbytes\" is only for utf8 and binary columns",
+			    def->name);
+			return -EINVAL;
+		}
+		switch (tfs_json_uint(data, UINT64_C(1) << 62, &def->data_bytes)) {
+		case 0:
+			break;
+		case -ERANGE:
+			WHY("column '%s': \"data_nbytes\" too large", def->name);
+			return -EINVAL;
+		default:
+			WHY("column '%s': \"data_nbytes\" must be a whole number >= 0", def->name);
+			return -EINVAL;
+		}
+		def->has_data_bytes = true;
+	}
+	if (list) {
+		if (def->type.kind != TFS_CATEGORY) {
+			WHY("column '%s': \"categories\" is only for category columns", def->name);
+			return -EINVAL;
+		}
+		rc = parse_categories(list, def->name, cats, why, whylen);
+		if (rc < 0)
+			return rc;
+		def->ncat = cats->n;
+		def->dict_bytes = (uint64_t)cats->offsets[cats->n];
+		def->cats = cats;
+	}
+	return 0;
+}
+
 /* One column object of a written document. */
-static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char *why, size_t whylen)
+static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, struct tfs_cats *cats,
+			char *why, size_t whylen)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
@@ -276,7 +564,8 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 	}
 	if (unknown_key(c, column_keys)) {
 		WHY("columns[%zu]: unknown key \"%.32s\" (a column has name, type or dtype, "
-		    "shape; and itemsize, nbytes, file as meta.json shows them)",
+		    "shape, nullable, data_nbytes, categories; and itemsize, nbytes, file, "
+		    "files as meta.json shows them)",
 		    idx, unknown_key(c, column_keys));
 		return -EINVAL;
 	}
@@ -319,7 +608,17 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 	}
 	rc = tfs_coldef_init(def, name->valuestring, type ? type->valuestring : dtype->valuestring,
 			     dims, ndim, why, whylen);
-	if (rc == 0 && type && dtype) {
+	if (rc == 0 && type && dtype && tfs_type_is_varlen(&def->type)) {
+		/* meta.json shows the dtype of the main file: offsets, codes */
+		char main[TFS_TYPE_STR_MAX];
+		tfs_type_dtype(&def->type, main, sizeof(main));
+		if (strcmp(main, dtype->valuestring) != 0) {
+			WHY("column '%s': \"dtype\" of a %s column is %s (its %s)",
+			    name->valuestring, type->valuestring, main,
+			    def->type.kind == TFS_CATEGORY ? "codes" : "offsets");
+			return -EINVAL;
+		}
+	} else if (rc == 0 && type && dtype) {
 		struct tfs_type t2;
 		char reason[TFS_WHY_MAX];
 		if (tfs_type_parse(dtype->valuestring, &t2, reason, sizeof(reason)) < 0) {
@@ -332,6 +631,8 @@ static int parse_column(const cJSON *c, size_t idx, struct tfs_coldef *def, char
 			return -EINVAL;
 		}
 	}
+	if (rc == 0)
+		rc = parse_kind_keys(c, def, cats, why, whylen);
 	return rc;
 }
 
@@ -422,15 +723,16 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 	n = cols ? (size_t)cJSON_GetArraySize(cols) : 0;
 	if (n) {
 		doc->cols = calloc(n, sizeof(*doc->cols));
-		if (!doc->cols) {
+		doc->cats = calloc(n, sizeof(*doc->cats));
+		if (!doc->cols || !doc->cats) {
 			WHY("out of memory");
 			rc = -ENOMEM;
-			goto out_root;
+			goto out_cols;
 		}
 	}
 	cJSON_ArrayForEach(c, cols)
 	{
-		rc = parse_column(c, i, &doc->cols[i], why, whylen);
+		rc = parse_column(c, i, &doc->cols[i], &doc->cats[i], why, whylen);
 		if (rc < 0)
 			goto out_cols;
 		for (size_t j = 0; j < i; j++) {
@@ -447,8 +749,8 @@ int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, s
 	return 0;
 
 out_cols:
-	free(doc->cols);
-	doc->cols = NULL;
+	doc->ncols = n;
+	tfs_doc_free(doc);
 out_root:
 	cJSON_Delete(root);
 	return rc;
@@ -456,12 +758,74 @@ out_root:
 
 void tfs_doc_free(struct tfs_doc *doc)
 {
+	for (size_t i = 0; doc->cats && i < doc->ncols; i++) {
+		free(doc->cats[i].offsets);
+		free(doc->cats[i].bytes);
+	}
+	free(doc->cats);
 	free(doc->cols);
 	memset(doc, 0, sizeof(*doc));
 }
 
+/* Writes the n bytes at p as a JSON string (valid UTF-8 assumed). */
+static void json_string(FILE *f, const char *p, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* The keys a column of the new kinds adds after "file". */
+static void render_kind_keys(FILE *f, const struct tfs_coldef *c, const struct tfs_dict_view *dict,
+			     uint64_t rows)
+{
+	char dtype[TFS_TYPE_STR_MAX];
+	uint64_t bytes;
+	bool first = true;
+
+	if (c->nullable)
+		fprintf(f, ", \"nullable\": true");
+	if (tfs_coldef_has(c, TFS_ROLE_DATA))
+		fprintf(f, ", \"data_nbytes\": %llu", (unsigned long long)c->data_bytes);
+	if (c->type.kind == TFS_CATEGORY) {
+		fprintf(f, ", \"categories\": [");
+		for (uint64_t k = 0; k < c->ncat && dict && dict->offsets; k++) {
+			fprintf(f, "%s", k ? ", " : "");
+			json_string(f, (dict->bytes ? dict->bytes : "") + dict->offsets[k],
+				    (size_t)(dict->offsets[k + 1] - dict->offsets[k]));
+		}
+		fprintf(f, "]");
+	}
+	fprintf(f, ", \"files\": [");
+	for (int r = 0; r < TFS_NROLES; r++) {
+		if (!tfs_coldef_has(c, (enum tfs_role)r))
+			continue;
+		tfs_coldef_file_bytes(c, (enum tfs_role)r, rows, &bytes);
+		tfs_role_dtype(c, (enum tfs_role)r, dtype, sizeof(dtype));
+		/* every element of these files is a whole number of bytes */
+		uint64_t item = r == TFS_ROLE_MAIN ? c->itemsize : r == TFS_ROLE_DICT ? 8 : 1;
+		fprintf(f,
+			"%s{\"role\": \"%s\", \"file\": \"%s%s\", \"dtype\": \"%s\", \"count\": %llu, "
+			"\"nbytes\": %llu}",
+			first ? "" : ", ", tfs_role_name(c, (enum tfs_role)r), c->name,
+			tfs_role_suffix((enum tfs_role)r), dtype,
+			(unsigned long long)(item ? bytes / item : 0), (unsigned long long)bytes);
+		first = false;
+	}
+	fprintf(f, "]");
+}
+
 char *tfs_meta_render(const char *table, uint64_t rows, uint64_t version,
-		      const struct tfs_coldef *const *cols, size_t ncols, size_t *len)
+		      const struct tfs_coldef *const *cols, const struct tfs_dict_view *dicts,
+		      size_t ncols, size_t *len)
 {
 	char type[TFS_TYPE_STR_MAX], dtype[TFS_TYPE_STR_MAX];
 	char *out = NULL;
@@ -471,21 +835,26 @@ char *tfs_meta_render(const char *table, uint64_t rows, uint64_t version,
 	if (!f)
 		return NULL;
 	/* Names and type strings are plain ASCII without quotes or
-	 * backslashes (checked on entry), so they need no escaping. */
+	 * backslashes (checked on entry), so they need no escaping;
+	 * categories do. */
 	fprintf(f, "{\n  \"format\": \"%s\",\n  \"name\": \"%s\",\n  \"rows\": %llu,\n"
 		   "  \"version\": %llu,\n  \"columns\": [",
 		TFS_FORMAT, table, (unsigned long long)rows, (unsigned long long)version);
 	for (size_t i = 0; i < ncols; i++) {
 		const struct tfs_coldef *c = cols[i];
+		uint64_t main_bytes;
 		tfs_type_name(&c->type, type, sizeof(type));
 		tfs_type_dtype(&c->type, dtype, sizeof(dtype));
+		tfs_coldef_file_bytes(c, TFS_ROLE_MAIN, rows, &main_bytes);
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"type\": \"%s\", \"dtype\": \"%s\", \"shape\": [",
 			i ? "," : "", c->name, type, dtype);
 		for (unsigned d = 0; d < c->ndim; d++)
 			fprintf(f, "%s%llu", d ? ", " : "", (unsigned long long)c->shape[d]);
-		fprintf(f, "], \"itemsize\": %llu, \"nbytes\": %llu, \"file\": \"%s\"}",
-			(unsigned long long)c->itemsize, (unsigned long long)(c->itemsize * rows),
-			c->name);
+		fprintf(f, "], \"itemsize\": %llu, \"nbytes\": %llu, \"file\": \"%s\"",
+			(unsigned long long)c->itemsize, (unsigned long long)main_bytes, c->name);
+		if (!tfs_coldef_plain(c))
+			render_kind_keys(f, c, dicts ? &dicts[i] : NULL, rows);
+		fprintf(f, "}");
 	}
 	fprintf(f, "%s]\n}\n", ncols ? "\n  " : "");
 	if (fclose(f) != 0) {

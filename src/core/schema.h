@@ -20,14 +20,76 @@
  * longer an exact whole count. */
 #define TFS_ROWS_MAX (UINT64_C(1) << 53)
 
+/* The files of a column.  A column is its main file, named as the column,
+ * and, for some kinds, companion files named COLUMN.SUFFIX:
+ *   fixed width  values (rows * itemsize)      + .null if nullable
+ *   utf8/binary  offsets (rows + 1 int64)      + .data (the bytes), + .null
+ *   category     codes (rows int32, -1 = none) + .dict (ncat + 1 int64
+ *                offsets) and .dict.data (the categories' bytes), + .null
+ * .null holds one byte per row, nonzero for a missing value.  The
+ * dictionary files are read-only: codes never change meaning. */
+enum tfs_role {
+	TFS_ROLE_MAIN,
+	TFS_ROLE_DATA,
+	TFS_ROLE_NULL,
+	TFS_ROLE_DICT,
+	TFS_ROLE_DICT_DATA,
+	TFS_NROLES
+};
+
+/* Longest suffix a companion file adds to its column's name. */
+#define TFS_SUFFIX_MAX 10
+
+/* The categories a written document gives a category column, in the
+ * layout of its dictionary files: n + 1 offsets into bytes. */
+struct tfs_cats {
+	uint64_t n;
+	int64_t *offsets;
+	char *bytes;
+};
+
 /* One column as described by a schema: name, type and per-row shape. */
 struct tfs_coldef {
 	char name[TFS_NAME_MAX + 1];
 	struct tfs_type type;
 	unsigned ndim;
 	uint64_t shape[TFS_MAX_DIMS];
-	uint64_t itemsize; /* type.size * product(shape) */
+	uint64_t itemsize; /* type.size * product(shape): the main file's row */
+	bool nullable; /* has a .null file */
+	uint64_t data_bytes; /* utf8/binary: size of the .data file */
+	uint64_t ncat, dict_bytes; /* category: number of categories, their bytes */
+	/* Only in a parsed document: whether it gave data_nbytes and
+	 * categories (cats, owned by the document; NULL elsewhere). */
+	bool has_data_bytes;
+	const struct tfs_cats *cats;
 };
+
+/* True when the column has a file of role r. */
+bool tfs_coldef_has(const struct tfs_coldef *c, enum tfs_role r);
+
+/* Size in bytes of c's file of role r at rows rows (0 for one it has
+ * not); false when it does not fit in 62 bits. */
+bool tfs_coldef_file_bytes(const struct tfs_coldef *c, enum tfs_role r, uint64_t rows,
+			   uint64_t *out);
+
+/* The suffix of a role's file after the column name: "", ".data", ".null",
+ * ".dict", ".dict.data". */
+const char *tfs_role_suffix(enum tfs_role r);
+
+/* The role's name in meta.json's "files": "values", "offsets" or "codes"
+ * for the main file (by kind), else the suffix without its dot. */
+const char *tfs_role_name(const struct tfs_coldef *c, enum tfs_role r);
+
+/* The numpy dtype of c's file of role r ("<i8", "|u1", "|b1"...). */
+void tfs_role_dtype(const struct tfs_coldef *c, enum tfs_role r, char *buf, size_t len);
+
+/* Splits a file name into its column's name (col, TFS_NAME_MAX + 1 bytes)
+ * and role; -ENOENT when the suffix names no role (a view, or nothing). */
+int tfs_role_parse(const char *file, char *col, enum tfs_role *r);
+
+/* True when c renders and behaves as a column did before companion files:
+ * fixed width and not nullable. */
+bool tfs_coldef_plain(const struct tfs_coldef *c);
 
 /* A parsed document written to meta.json. */
 struct tfs_doc {
@@ -35,6 +97,7 @@ struct tfs_doc {
 	uint64_t rows;
 	size_t ncols;
 	struct tfs_coldef *cols;
+	struct tfs_cats *cats; /* ncols of them: the categories cols[i].cats points to */
 };
 
 enum tfs_json_state { TFS_JSON_COMPLETE, TFS_JSON_INCOMPLETE, TFS_JSON_INVALID };
@@ -55,7 +118,10 @@ int tfs_json_uint(const struct cJSON *n, uint64_t max, uint64_t *out);
  * left empty. */
 int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, size_t whylen);
 
-/* Frees what tfs_doc_parse allocated. */
+/* True when the n bytes at buf are valid UTF-8. */
+bool tfs_utf8_valid(const void *buf, size_t n);
+
+/* Frees what tfs_doc_parse allocated (the categories too). */
 void tfs_doc_free(struct tfs_doc *doc);
 
 /* Fills def from a name, type string and shape; checks each. 0 or -EINVAL. */
@@ -65,9 +131,17 @@ int tfs_coldef_init(struct tfs_coldef *def, const char *name, const char *type,
 /* True when a and b store the same type with the same per-row shape. */
 bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef *b);
 
-/* Renders the generated meta.json for a table.  Returns a malloc'd string
+/* The categories of a category column to render: its dictionary files. */
+struct tfs_dict_view {
+	const int64_t *offsets; /* ncat + 1 */
+	const char *bytes;
+};
+
+/* Renders the generated meta.json for a table; dicts[i] is column i's
+ * dictionary (only read for category columns).  Returns a malloc'd string
  * (length in *len) or NULL when out of memory. */
 char *tfs_meta_render(const char *table, uint64_t rows, uint64_t version,
-		      const struct tfs_coldef *const *cols, size_t ncols, size_t *len);
+		      const struct tfs_coldef *const *cols, const struct tfs_dict_view *dicts,
+		      size_t ncols, size_t *len);
 
 #endif

@@ -37,6 +37,14 @@ static const struct named_type contract_names[] = {
     /* numpy's Python-level aliases: np.dtype("float") is float64. */
     {"float", TFS_FLOAT, 8},
     {"int", TFS_INT, 8},
+    /* Text, bytes and dictionary-encoded text; Arrow's names for the
+     * first two are accepted too. */
+    {"utf8", TFS_UTF8, 8},
+    {"string", TFS_UTF8, 8},
+    {"large_string", TFS_UTF8, 8},
+    {"binary", TFS_BINARY, 8},
+    {"large_binary", TFS_BINARY, 8},
+    {"category", TFS_CATEGORY, 4},
 };
 
 /* numpy dtype codes after the byte-order character, or on their own. */
@@ -240,6 +248,15 @@ void tfs_type_name(const struct tfs_type *t, char *buf, size_t len)
 	case TFS_BYTES:
 		snprintf(buf, len, "bytes%u", (unsigned)t->size);
 		break;
+	case TFS_UTF8:
+		snprintf(buf, len, "utf8");
+		break;
+	case TFS_BINARY:
+		snprintf(buf, len, "binary");
+		break;
+	case TFS_CATEGORY:
+		snprintf(buf, len, "category");
+		break;
 	}
 }
 
@@ -270,7 +287,19 @@ void tfs_type_dtype(const struct tfs_type *t, char *buf, size_t len)
 	case TFS_BYTES:
 		snprintf(buf, len, "|S%u", (unsigned)t->size);
 		break;
+	case TFS_UTF8:
+	case TFS_BINARY: /* the main file: offsets */
+		snprintf(buf, len, "<i8");
+		break;
+	case TFS_CATEGORY: /* the main file: codes */
+		snprintf(buf, len, "<i4");
+		break;
 	}
+}
+
+bool tfs_type_is_varlen(const struct tfs_type *t)
+{
+	return t->kind == TFS_UTF8 || t->kind == TFS_BINARY || t->kind == TFS_CATEGORY;
 }
 
 bool tfs_type_equal(const struct tfs_type *a, const struct tfs_type *b)

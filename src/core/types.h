@@ -21,6 +21,12 @@ enum tfs_kind {
 	TFS_DATETIME,
 	TFS_TIMEDELTA,
 	TFS_BYTES,
+	/* Variable-length and dictionary kinds (several files per column, see
+	 * schema.h): size is that of the main file's element, the int64
+	 * offsets of utf8/binary and the int32 codes of category. */
+	TFS_UTF8,
+	TFS_BINARY,
+	TFS_CATEGORY,
 };
 
 enum tfs_unit { TFS_UNIT_NONE, TFS_UNIT_S, TFS_UNIT_MS, TFS_UNIT_US, TFS_UNIT_NS };
@@ -49,6 +55,10 @@ const char *tfs_unit_name(enum tfs_unit u);
 /* The unit the n bytes at s name exactly ("s", "ms", "us" or "ns"), or
  * TFS_UNIT_NONE. */
 enum tfs_unit tfs_unit_parse(const char *s, size_t n);
+
+/* True for utf8, binary and category: kinds whose values are not the main
+ * file's elements, which take no shape and have companion files. */
+bool tfs_type_is_varlen(const struct tfs_type *t);
 
 /* True when both describe the same stored type. */
 bool tfs_type_equal(const struct tfs_type *a, const struct tfs_type *b);

@@ -62,10 +62,16 @@ static void pin(struct tfs_node *view, struct tfs_node *v)
 
 static int npy_view(struct tfs_fs *fs, struct column *c, struct tfs_node **out)
 {
-	struct tfs_node *v = c->cur, *view;
+	struct tfs_node *v = c->file[TFS_ROLE_MAIN], *view;
 	char hdr[TFS_NPY_HEADER_MAX];
-	size_t len = tfs_npy_header(&c->def, v->store.size / c->def.itemsize, hdr);
+	size_t len;
 
+	/* numpy has no type for text it could map: utf8 and binary columns
+	 * are read from their offsets and data files, or from table.arrow.
+	 * A category's view holds its codes, a nullable column's its values. */
+	if (c->def.type.kind == TFS_UTF8 || c->def.type.kind == TFS_BINARY)
+		return -ENOENT;
+	len = tfs_npy_header(&c->def, v->store.size / c->def.itemsize, hdr);
 	if (v->npy) {
 		*out = v->npy;
 		return 0;
@@ -86,11 +92,31 @@ static int npy_view(struct tfs_fs *fs, struct column *c, struct tfs_node **out)
 	return 0;
 }
 
+/* The memory of each file of column c, as the Arrow layout takes it. */
+static void arrow_col(const struct column *c, struct tfs_arrow_col *a)
+{
+	const struct tfs_node *const *f = (const struct tfs_node *const *)c->file;
+
+	memset(a, 0, sizeof(*a));
+	a->def = &c->def;
+	a->main = f[TFS_ROLE_MAIN]->store.size ? f[TFS_ROLE_MAIN]->store.map : NULL;
+	if (f[TFS_ROLE_NULL] && f[TFS_ROLE_NULL]->store.size)
+		a->nulls = f[TFS_ROLE_NULL]->store.map;
+	if (f[TFS_ROLE_DATA] && f[TFS_ROLE_DATA]->store.size)
+		a->data = f[TFS_ROLE_DATA]->store.map;
+	if (f[TFS_ROLE_DICT])
+		a->dict = f[TFS_ROLE_DICT]->store.map;
+	if (f[TFS_ROLE_DICT_DATA] && f[TFS_ROLE_DICT_DATA]->store.size)
+		a->dict_data = f[TFS_ROLE_DICT_DATA]->store.map;
+}
+
 static int arrow_view(struct tfs_fs *fs, struct table *t, struct tfs_node **out)
 {
-	const struct tfs_coldef **defs = calloc(t->ncols + 1, sizeof(*defs));
-	const void **data = calloc(t->ncols + 1, sizeof(*data));
+	struct tfs_arrow_col *cols = calloc(t->ncols + 1, sizeof(*cols));
+	struct tfs_node **files = calloc(t->ncols * TFS_NROLES + 1, sizeof(*files));
 	struct tfs_node *view = NULL;
+	char why[TFS_WHY_MAX];
+	size_t nfiles = 0;
 	int rc = -ENOMEM;
 
 	if (t->arrow) {
@@ -98,31 +124,35 @@ static int arrow_view(struct tfs_fs *fs, struct table *t, struct tfs_node **out)
 		rc = 0;
 		goto out;
 	}
-	if (!defs || !data)
-		goto out;
-	struct tfs_node **cur = calloc(t->ncols + 1, sizeof(*cur));
-
-	if (!cur)
+	if (!cols || !files)
 		goto out;
 	for (size_t i = 0; i < t->ncols; i++) {
-		defs[i] = &t->cols[i]->def;
-		data[i] = t->cols[i]->cur->store.map;
-		cur[i] = t->cols[i]->cur;
+		arrow_col(t->cols[i], &cols[i]);
+		/* What writers put into offsets and codes is checked before
+		 * a reader is handed a file that points by them. */
+		rc = tfs_arrow_check(&cols[i], t->rows, why, sizeof(why));
+		if (rc < 0) {
+			tfs_table_error(t, rc, why);
+			goto out;
+		}
+		for (int r = 0; r < TFS_NROLES; r++)
+			if (t->cols[i]->file[r])
+				files[nfiles++] = t->cols[i]->file[r];
 	}
-	view = view_new(fs, TFS_N_ARROW, view_mode(&t->dir, cur, t->ncols), t->dir.uid, t->dir.gid,
-			t->ncols);
-	free(cur);
+	rc = -ENOMEM;
+	view = view_new(fs, TFS_N_ARROW, view_mode(&t->dir, files, nfiles), t->dir.uid, t->dir.gid,
+			nfiles);
 	if (!view)
 		goto out;
 	view->table = t;
 	view->layout = calloc(1, sizeof(*view->layout));
 	if (!view->layout)
 		goto out_view;
-	rc = tfs_arrow_layout(defs, data, t->ncols, t->rows, view->layout);
+	rc = tfs_arrow_layout(cols, t->ncols, t->rows, view->layout);
 	if (rc < 0)
 		goto out_view;
-	for (size_t i = 0; i < t->ncols; i++)
-		pin(view, t->cols[i]->cur);
+	for (size_t i = 0; i < nfiles; i++)
+		pin(view, files[i]);
 	t->arrow = view;
 	*out = view;
 	goto out;
@@ -132,8 +162,8 @@ out_view:
 	view->layout = NULL;
 	tfs_view_free(fs, view);
 out:
-	free(defs);
-	free(data);
+	free(cols);
+	free(files);
 	return rc;
 }
 
@@ -214,7 +244,7 @@ uint64_t tfs_view_size(const struct tfs_node *view)
 	return view->hdrlen + view->pins[0]->store.size;
 }
 
-size_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf)
+ssize_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf)
 {
 	uint64_t size = tfs_view_size(view);
 	size_t n, head = 0;
@@ -232,5 +262,5 @@ size_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void
 		memcpy((char *)buf + head,
 		       (const char *)view->pins[0]->store.map + (off + head - view->hdrlen),
 		       n - head);
-	return n;
+	return (ssize_t)n;
 }

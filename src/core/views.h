@@ -24,6 +24,6 @@ void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view);
 uint64_t tfs_view_size(const struct tfs_node *view);
 
 /* Copies bytes [off, off + len) of a view into buf; returns how many. */
-size_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf);
+ssize_t tfs_view_read(const struct tfs_node *view, uint64_t off, size_t len, void *buf);
 
 #endif

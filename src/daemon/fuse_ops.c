@@ -492,7 +492,9 @@ static void send_inval_entry(struct ll *ll, tfs_ino_t dir, const char *name)
  * drop a name (a lookup may hold it, waiting for us), and writes dirty pages
  * back before dropping them.  The multithreaded loop serves those in other
  * threads.  A single-threaded daemon (-s) cannot, so there notifications go
- * to a thread of their own and land a moment after the reply. */
+ * to a thread of their own and land a moment after the reply; so do, in
+ * every daemon, those of names under the directory lock the request itself
+ * holds (the companion files of a column renamed or removed). */
 struct ll_note {
 	struct ll_note *next;
 	tfs_ino_t ino; /* the directory, for an entry; else the inode */
@@ -597,7 +599,7 @@ static void hook_inval_inode(void *ctx, tfs_ino_t ino)
 {
 	struct ll *ll = ctx;
 
-	if (ll->notifier)
+	if (ll->singlethread && ll->notifier)
 		queue_note(ll->notifier, ino, NULL);
 	else
 		send_inval_inode(ll, ino);
@@ -607,10 +609,18 @@ static void hook_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
 {
 	struct ll *ll = ctx;
 
-	if (ll->notifier)
+	if (ll->singlethread && ll->notifier)
 		queue_note(ll->notifier, dir, name);
 	else
 		send_inval_entry(ll, dir, name);
+}
+
+static void hook_inval_entry_later(void *ctx, tfs_ino_t dir, const char *name)
+{
+	struct ll *ll = ctx;
+
+	if (ll->notifier)
+		queue_note(ll->notifier, dir, name);
 }
 
 static void hook_extent_gone(void *ctx, int backing_id)
@@ -632,5 +642,6 @@ void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks)
 	hooks->ctx = ll;
 	hooks->inval_inode = hook_inval_inode;
 	hooks->inval_entry = hook_inval_entry;
+	hooks->inval_entry_later = hook_inval_entry_later;
 	hooks->extent_gone = hook_extent_gone;
 }

@@ -17,7 +17,10 @@ struct ll {
 	double entry_timeout; /* name -> node: the daemon invalidates changes */
 	double attr_timeout; /* attributes of tables and column extents */
 	bool restored; /* the catalog was taken over from an earlier process */
-	struct ll_notifier *notifier; /* single-threaded daemon: sends notifications */
+	/* Sends notifications after the reply: those of a single-threaded
+	 * daemon, and the names a request's own directory lock covers. */
+	struct ll_notifier *notifier;
+	bool singlethread;
 };
 
 /* The operations table passed to fuse_session_new with a struct ll. */

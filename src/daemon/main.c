@@ -315,7 +315,8 @@ static int serve(void *ctx, unsigned epoch)
 		goto out_fs;
 	if (fuse_set_signal_handlers(d->ll.se) != 0)
 		goto out_fs;
-	if (d->opts.singlethread && tfs_ll_notifier_start(&d->ll) != 0)
+	d->ll.singlethread = d->opts.singlethread;
+	if (tfs_ll_notifier_start(&d->ll) != 0)
 		goto out_signals;
 	ret = run_loop(d);
 	tfs_ll_notifier_stop(&d->ll);

@@ -66,9 +66,9 @@ static void check_item(const struct tfs_plan *p, size_t i, enum tfs_action actio
 	it = &p->items[i];
 	ck_assert_msg(it->action == action, "item %zu: action %d, want %d", i, it->action, action);
 	if (action == TFS_CREATE)
-		ck_assert_uint_eq(it->doc, idx);
+		ck_assert_uint_eq(p->doc[it->col], idx);
 	else
-		ck_assert_uint_eq(it->cur, idx);
+		ck_assert_uint_eq(it->col, idx);
 	if (action != TFS_CREATE)
 		ck_assert_uint_eq(it->old_bytes, old_bytes);
 	ck_assert_uint_eq(it->new_bytes, new_bytes);
@@ -313,7 +313,7 @@ END_TEST
 START_TEST(limit_resize_held)
 {
 	struct fixture f = {0};
-	bool held[2] = {true, false};
+	bool held[2 * TFS_NROLES] = {[0] = true}; /* a's main file */
 
 	cur_add(&f, "a", "uint8", 0);
 	cur_add(&f, "b", "uint8", 0);
@@ -371,6 +371,85 @@ START_TEST(charge_sum_saturates)
 }
 END_TEST
 
+/* ---- columns of several files ---- */
+
+/* A change of rows resizes a utf8 column's offsets and mask; its data
+ * file keeps its size until the document says otherwise. */
+START_TEST(utf8_rows_change)
+{
+	struct fixture f = {0};
+
+	cur_add(&f, "s", "utf8", 0);
+	f.cur[0].nullable = true;
+	f.cur[0].data_bytes = 100;
+	doc_rows(&f, 20);
+	ck_assert_int_eq(make(&f, 10, 0, BIG), 0);
+	ck_assert_uint_eq(f.plan.nitems, 3);
+	check_item(&f.plan, 0, TFS_RESIZE, 0, 11 * 8, 21 * 8);
+	ck_assert_int_eq(f.plan.items[0].role, TFS_ROLE_MAIN);
+	check_item(&f.plan, 1, TFS_KEEP, 0, 100, 100);
+	ck_assert_int_eq(f.plan.items[1].role, TFS_ROLE_DATA);
+	check_item(&f.plan, 2, TFS_RESIZE, 0, 10, 20);
+	ck_assert_int_eq(f.plan.items[2].role, TFS_ROLE_NULL);
+	tfs_plan_free(&f.plan);
+
+	/* data_nbytes alone: only the data file */
+	f.doc.has_rows = false;
+	doc_add(&f, "s", "utf8", 0);
+	f.dcols[0].nullable = true;
+	f.dcols[0].has_data_bytes = true;
+	f.dcols[0].data_bytes = 300;
+	ck_assert_int_eq(make(&f, 10, 0, BIG), 0);
+	ck_assert(f.plan.changes);
+	check_item(&f.plan, 0, TFS_KEEP, 0, 88, 88);
+	check_item(&f.plan, 1, TFS_RESIZE, 0, 100, 300);
+	check_item(&f.plan, 2, TFS_KEEP, 0, 10, 10);
+	ck_assert_uint_eq(f.plan.after[0].data_bytes, 300);
+	tfs_plan_free(&f.plan);
+}
+END_TEST
+
+START_TEST(category_files)
+{
+	struct fixture f = {0};
+	int64_t off[4] = {0, 1, 2, 3};
+	struct tfs_cats cats = {3, off, "abc"};
+
+	doc_rows(&f, 5);
+	doc_add(&f, "c", "category", 0);
+	f.dcols[0].cats = &cats;
+	f.dcols[0].ncat = 3;
+	f.dcols[0].dict_bytes = 3;
+	ck_assert_int_eq(make(&f, 0, 0, BIG), 0);
+	ck_assert_uint_eq(f.plan.nitems, 3);
+	check_item(&f.plan, 0, TFS_CREATE, 0, 0, 20);
+	check_item(&f.plan, 1, TFS_CREATE, 0, 0, 32);
+	ck_assert_int_eq(f.plan.items[1].role, TFS_ROLE_DICT);
+	check_item(&f.plan, 2, TFS_CREATE, 0, 0, 3);
+	ck_assert_int_eq(f.plan.items[2].role, TFS_ROLE_DICT_DATA);
+	tfs_plan_free(&f.plan);
+
+	/* categories taken away: refused */
+	cur_add(&f, "c", "category", 0);
+	f.cur[0].ncat = 4;
+	f.cur[0].dict_bytes = 4;
+	ck_assert_int_eq(make(&f, 5, 0, BIG), -EINVAL);
+	ck_assert_msg(strstr(f.why, "taken away"), "%s", f.why);
+}
+END_TEST
+
+START_TEST(nullable_change_refused)
+{
+	struct fixture f = {0};
+
+	cur_add(&f, "a", "int64", 0);
+	doc_add(&f, "a", "int64", 0);
+	f.dcols[0].nullable = true;
+	ck_assert_int_eq(make(&f, 3, 0, BIG), -EINVAL);
+	ck_assert_msg(strstr(f.why, "nullable int64"), "%s", f.why);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -393,6 +472,11 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, limit_resize_held);
 	tcase_add_test(tc, size_overflow_refused);
 	tcase_add_test(tc, charge_sum_saturates);
+	tcase_add_test(tc, nullable_change_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("files");
+	tcase_add_test(tc, utf8_rows_change);
+	tcase_add_test(tc, category_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
