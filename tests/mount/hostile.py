@@ -652,6 +652,217 @@ class Runner:
         self.check_all("after the hostile names")
 
 
+# The schema forms of text, binary, category and nullable columns.  The
+# model above knows only fixed-width columns, so these run on a table of
+# their own, NEW_TABLE, against an oracle of consistency: a refused document
+# changes nothing (meta.json byte for byte, the files and their bytes); an
+# accepted one leaves every file that meta.json lists sized as its kind and
+# rows say, nothing else in the directory, categories that start with the
+# old ones, and a table.arrow that reads to its end.
+
+NEW_TABLE = "n0"
+NEW_COLS = ["s", "b", "k", "q", "f", "m"]
+NEW_TYPES = ["utf8", "binary", "category", "string", "large_string", "large_binary", "int64",
+             "bool", "float32", "bytes4", "int16"]
+WEIRD_CATS = [["a", "a"], ["a", "b", "a"], [1, 2], [None], ["a", None], [{}], [[]], "a", 5, None,
+              {"a": 1}, [True], [""], ["", ""], ["x\u0000y"], ["\udcff"], ["\u00e9", "e\u0301"]]
+WEIRD_NBYTES = [-1, 0.5, 1e400, 2 ** 63, 2 ** 64, 2 ** 53 + 1, "10", None, True, [], {}, 1 << 40,
+                5 << 20, (4 << 20) - 1]
+
+
+def new_column(rng, cur):
+    """A column document: a restatement of a current column (maybe changed),
+    or a new one, valid or not."""
+    if cur and rng.random() < 0.5:
+        c = dict(rng.choice(cur))
+        for k in ("dtype", "itemsize", "nbytes", "file", "shape"):
+            if rng.random() < 0.7:
+                c.pop(k, None)
+        if rng.random() < 0.4:
+            c.pop("files", None)
+        r = rng.random()
+        if c.get("type") in ("utf8", "binary") and r < 0.3:
+            c["data_nbytes"] = rng.choice([0, 1, 17, 4096, rng.randrange(100000)])
+        elif c.get("type") == "category" and r < 0.5:
+            old = list(c.get("categories", []))
+            k = rng.randrange(6)
+            if k == 0:
+                c["categories"] = old + ["n%d" % rng.randrange(50) for _ in range(rng.randrange(1, 4))]
+            elif k == 1:
+                c["categories"] = old[1:]  # shrinking: codes would change meaning
+            elif k == 2:
+                c["categories"] = old[::-1] + ["z"]
+            elif k == 3:
+                c["categories"] = old + old[:1]
+            elif k == 4:
+                c["categories"] = []
+            else:
+                c.pop("categories", None)
+        elif r < 0.6:
+            c["nullable"] = not c.get("nullable", False)
+        elif r < 0.7:
+            c["type"] = rng.choice(NEW_TYPES)
+        return c
+    c = {"name": rng.choice(NEW_COLS), "type": rng.choice(NEW_TYPES)}
+    if rng.random() < 0.5:
+        c["nullable"] = rng.random() < 0.8
+    if c["type"] in ("utf8", "binary", "string", "large_string", "large_binary") and rng.random() < 0.7:
+        c["data_nbytes"] = rng.choice([0, 3, 1000, rng.randrange(200000)])
+    if c["type"] == "category" and rng.random() < 0.9:
+        n = rng.choice([0, 1, 2, 5, 40])
+        c["categories"] = ["c%d" % i for i in range(n)]
+    if c["type"] in ("int16", "float32") and rng.random() < 0.2:
+        c["shape"] = [rng.randrange(1, 4)]
+    return c
+
+
+def new_mutate(rng, c):
+    k = rng.randrange(12)
+    if k == 0:
+        c["categories"] = rng.choice(WEIRD_CATS)
+    elif k == 1:
+        c["data_nbytes"] = rng.choice(WEIRD_NBYTES)
+    elif k == 2:
+        c["nullable"] = rng.choice([1, 0, "true", None, [], {}, "yes"])
+    elif k == 3:
+        c["shape"] = rng.choice([[2], [1], [0], [2, 2], 3])
+    elif k == 4:
+        c["categories"] = ["h%d" % i for i in range(rng.choice([1000, 100000, 1 << 20]))]
+    elif k == 5:
+        c["categories"] = ["L" * rng.choice([1000, 1 << 20, (4 << 20) + 1])]
+    elif k == 6:
+        c["files"] = rng.choice([[], 5, [{"role": "data", "file": "x", "nbytes": 1 << 40}],
+                                 [{"role": "bogus"}], None, "x"])
+    elif k == 7:
+        c["dtype"] = rng.choice(["<i8", "<i4", "|u1", "O", "<U4"])
+    elif k == 8:
+        c["type"] = rng.choice(["utf8?", "Utf8", "string[pyarrow]", "category[int8]", "str",
+                                "dictionary", "large_utf8", "object"])
+    elif k == 9:
+        c["data_nbytes"] = 2 ** 62
+    elif k == 10:
+        c["name"] = c.get("name", "s") + rng.choice([".data", ".null", ".dict", ".dict.data", ".npy"])
+    else:
+        c["categories"] = ["x%d" % i for i in range(rng.randrange(1, 5))]
+        c["type"] = rng.choice(["int64", "utf8", "binary"])
+    return c
+
+
+def expected_files(m):
+    """file -> size from the kind and the rows, for every column of m."""
+    rows = m["rows"]
+    out = {}
+    for c in m["columns"]:
+        shape_n = 1
+        for d in c["shape"]:
+            shape_n *= d
+        fs = c.get("files")
+        if fs is None:
+            out[c["file"]] = (c["nbytes"], rows * c["itemsize"])
+            continue
+        cats = c.get("categories", [])
+        for f in fs:
+            want = {"values": rows * c["itemsize"], "offsets": (rows + 1) * 8, "codes": rows * 4,
+                    "null": rows, "data": c.get("data_nbytes"), "dict": (len(cats) + 1) * 8,
+                    "dict.data": sum(len(x.encode("utf-8", "surrogatepass")) for x in cats)}.get(f["role"])
+            out[f["file"]] = (f["nbytes"], want)
+    return out
+
+
+def table_state(path):
+    with open(path + "/meta.json", "rb") as f:
+        text = f.read()
+    files = {}
+    for n in sorted(os.listdir(path)):
+        if n != "meta.json":
+            with open(path + "/" + n, "rb") as f:
+                files[n] = f.read()
+    return text, files
+
+
+def new_forms(run, rng, count):
+    """COUNT documents of the new schema forms to NEW_TABLE (made here and
+    removed at the end)."""
+    path = os.path.join(run.mnt, NEW_TABLE)
+    os.mkdir(path)
+    for i in range(count):
+        text, files = table_state(path)
+        m = json.loads(text)
+        cur = m["columns"]
+        doc = {}
+        if rng.random() < 0.3:
+            doc["rows"] = rng.choice([0, 1, 2, 7, 100, rng.randrange(3000)])
+        cols = [new_column(rng, cur) for _ in range(rng.randrange(1, 4))]
+        if cols and rng.random() < 0.4:
+            new_mutate(rng, rng.choice(cols))
+        if cols or "rows" not in doc:
+            doc["columns"] = cols
+        if rng.random() < 0.05:
+            doc = m  # written back as rendered
+        b = json.dumps(doc, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
+        what = "new-form document #%d %s" % (i, show(b, 300))
+        got = "OK"
+        try:
+            fd = os.open(path + "/meta.json", os.O_WRONLY | os.O_TRUNC)
+        except OSError as e:
+            problem("%s: open meta.json: %s" % (what, errname(e.errno)))
+            break
+        try:
+            off = 0
+            while off < len(b):
+                off += os.write(fd, b[off:])
+        except OSError as e:
+            got = errname(e.errno)
+        try:
+            os.close(fd)
+        except OSError as e:
+            got = got if got != "OK" else errname(e.errno)
+        run.count("new form " + got)
+        if run.serving is not None and serving_pid(run.dpid) != run.serving:
+            problem("the serving process changed after %s" % what)
+            break
+        text2, files2 = table_state(path)
+        if got != "OK":
+            if got not in ("EINVAL", "ENOSPC", "EFBIG", "E2BIG", "ENAMETOOLONG"):
+                problem("%s: refused with %s" % (what, got))
+            if text2 != text or files2 != files:
+                problem("%s: refused (%s) but the table changed" % (what, got))
+            continue
+        m2 = json.loads(text2)
+        sizes = expected_files(m2)
+        if set(files2) != set(sizes):
+            problem("%s: directory %s, meta.json lists %s" % (what, sorted(files2), sorted(sizes)))
+        for f, (nbytes, want) in sizes.items():
+            if f in files2 and not (len(files2[f]) == nbytes == want):
+                problem("%s: %s has %d bytes, meta.json %s, its kind and rows %s" %
+                        (what, f, len(files2[f]), nbytes, want))
+        old = {c["name"]: c for c in cur}
+        for c in m2["columns"]:
+            o = old.get(c["name"])
+            if o and o["type"] != c["type"]:
+                problem("%s: %s changed type %s -> %s" % (what, c["name"], o["type"], c["type"]))
+            if o and o.get("nullable", False) != c.get("nullable", False):
+                problem("%s: %s changed nullable" % (what, c["name"]))
+            if o and c["type"] == "category" and c["categories"][:len(o["categories"])] != o["categories"]:
+                problem("%s: categories of %s %s do not start with %s" %
+                        (what, c["name"], c["categories"][:10], o["categories"][:10]))
+            if c["type"] == "category" and len(set(c["categories"])) != len(c["categories"]):
+                problem("%s: duplicate categories accepted" % what)
+        try:
+            with open(path + "/table.arrow", "rb") as f:
+                while f.read(1 << 20):
+                    pass
+            run.count("new form table.arrow read")
+        except OSError as e:
+            problem("%s: table.arrow after it: %s" % (what, errname(e.errno)))
+        if len(problems) > 200:
+            break
+    for n in os.listdir(path):
+        if n != "meta.json":
+            os.unlink(path + "/" + n)
+    os.rmdir(path)
+
+
 def main():
     mnt, seed, n, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     dpid = int(sys.argv[5]) if len(sys.argv) > 5 else 0
@@ -697,6 +908,8 @@ def main():
     run.big_docs(targets[0])
     run.names()
     run.check_all("at the end")
+    new_forms(run, rng, max(50, n // 5))
+    run.check_all("after the new schema forms")
     for k in sorted(run.counts):
         print("  %-40s %d" % (k, run.counts[k]))
     if run.counts.get("ENOSPC at write", 0) == 0 or run.counts.get("EINVAL at close", 0) == 0:

@@ -2,17 +2,20 @@
 
 `$PYTHON3 stress.py run MNT SECONDS WORKERS SEED OUT`: WORKERS processes
 for SECONDS do random operations on the shared tables s0..s7 (mmap and
-pread/pwrite of columns, rows changes and new columns through meta.json,
-renames of tables and columns, mkdir and rm -r of tables), and each one also
-on a table of its own whose bytes it alone writes and checks.  A race with
-another process (the column or table gone or resized meanwhile) may fail an
-operation with ENOENT, ESTALE, EEXIST, ENOTEMPTY or ENOSPC; any other
-error, an exception or a death by a signal (SIGBUS above all) fails the
-run.  Prints the operations done by kind; OK or FAILED as its last line.
+pread/pwrite of columns and their companion files, rows changes, new columns
+and data file sizes through meta.json, renames of tables and columns, mkdir
+and rm -r of tables, reads of table.arrow), and each one also on a table of
+its own, with a utf8 and a nullable column, whose bytes it alone writes and
+checks.  A race with another process (the column or table gone or resized
+meanwhile) may fail an operation with ENOENT, ESTALE, EEXIST, ENOTEMPTY or
+ENOSPC; table.arrow may also fail with EIO, since others write random bytes
+into offsets and codes; any other error, an exception or a death by a signal
+(SIGBUS above all) fails the run.  Prints the operations done by kind; OK or
+FAILED as its last line.
 
 `$PYTHON3 stress.py check MNT`: every table is consistent (meta.json
-parses, each column listed once and sized rows * itemsize, nothing else in
-the directory).
+parses, each column listed once, each of its files sized as meta.json
+says, nothing else in the directory).
 """
 
 import errno
@@ -30,9 +33,26 @@ import numpy as np
 SHARED = ["s%d" % i for i in range(8)]
 # A column's name says its type, so documents never ask for a type change
 # even after renames (which stay within a type).
-TYPES = {"i8": "int64", "f4": "float32", "u1": "uint8", "b16": "bytes16"}
+TYPES = {"i8": {"type": "int64"}, "f4": {"type": "float32"}, "u1": {"type": "uint8"},
+         "b16": {"type": "bytes16"}, "t": {"type": "utf8"},
+         "tn": {"type": "utf8", "nullable": True}, "ni4": {"type": "int32", "nullable": True},
+         "k": {"type": "category", "categories": ["a", "b", "c"]},
+         "bn": {"type": "binary", "nullable": True}}
 COLS = ["%s_%d" % (p, i) for p in TYPES for i in range(3)]
 RACE = {errno.ENOENT, errno.ESTALE, errno.EEXIST, errno.ENOTEMPTY, errno.ENOSPC}
+DTYPE_SIZE = {"<i8": 8, "<i4": 4, "|b1": 1, "|u1": 1}
+
+
+def file_sizes(m, c):
+    """file -> (size meta.json gives, size by rows and kind) of a column."""
+    rows = m["rows"]
+    out = {}
+    for f in c.get("files") or [{"role": "values", "file": c["file"], "nbytes": c["nbytes"]}]:
+        want = {"values": rows * c["itemsize"], "offsets": (rows + 1) * 8, "codes": rows * 4,
+                "null": rows, "data": c.get("data_nbytes"), "dict": (len(c.get("categories", [])) + 1) * 8,
+                "dict.data": sum(len(x.encode()) for x in c.get("categories", []))}[f["role"]]
+        out[f["file"]] = (f["nbytes"], want)
+    return out
 
 
 class Worker:
@@ -44,6 +64,13 @@ class Worker:
         self.own = os.path.join(mnt, "own%d" % k)
         self.own_rows = 0
         self.own_data = np.zeros(0, dtype="<i8")
+        # The nullable int32 m: values and mask.
+        self.own_m = np.zeros(0, dtype="<i4")
+        self.own_mmask = np.zeros(0, dtype=bool)
+        # The nullable utf8 s: offsets, data, mask.
+        self.own_offs = np.zeros(1, dtype="<i8")
+        self.own_sdata = b""
+        self.own_smask = np.zeros(0, dtype=bool)
 
     def p(self, *parts):
         return os.path.join(self.mnt, *parts)
@@ -58,11 +85,13 @@ class Worker:
     def column(self):
         return self.rng.choice(COLS)
 
-    def existing(self):
+    def existing(self, companions=False):
         """A table and one of its columns as listed now (or a name that
-        may not exist, now and then)."""
+        may not exist, now and then); with COMPANIONS, any of its files
+        but the read-only dictionaries."""
         t = self.table()
-        names = [n for n in os.listdir(self.p(t)) if n != "meta.json"]
+        names = [n for n in os.listdir(self.p(t)) if n != "meta.json" and
+                 ("." not in n or companions and not n.endswith((".dict", ".dict.data")))]
         if not names or self.rng.random() < 0.1:
             return t, self.column()
         return t, self.rng.choice(names)
@@ -77,7 +106,7 @@ class Worker:
     # Operations on the shared tables; each may lose a race.
 
     def op_mmap(self):
-        t, c = self.existing()
+        t, c = self.existing(True)
         fd = os.open(self.p(t, c), os.O_RDWR)
         try:
             size = os.fstat(fd).st_size
@@ -108,7 +137,7 @@ class Worker:
             m.close()
 
     def op_pio(self):
-        t, c = self.existing()
+        t, c = self.existing(True)
         fd = os.open(self.p(t, c), os.O_RDWR)
         try:
             size = os.fstat(fd).st_size
@@ -134,7 +163,12 @@ class Worker:
 
     def op_add(self):
         cols = [self.column() for _ in range(self.rng.randrange(1, 3))]
-        doc = {"columns": [{"name": c, "type": TYPES[c.split("_")[0]]} for c in set(cols)]}
+        doc = {"columns": []}
+        for c in set(cols):
+            d = dict(TYPES[c.split("_")[0]], name=c)
+            if d["type"] in ("utf8", "binary") and self.rng.random() < 0.7:
+                d["data_nbytes"] = self.rng.choice([0, 1, 100, 65536, self.rng.randrange(200000)])
+            doc["columns"].append(d)
         if self.rng.random() < 0.3:
             doc["rows"] = self.rng.randrange(10000)
         self.meta(self.table(), doc)
@@ -169,8 +203,23 @@ class Worker:
         with open(self.p(self.table(), "meta.json"), "rb") as f:
             m = json.loads(f.read())
         for c in m["columns"]:
-            if c["nbytes"] != m["rows"] * c["itemsize"]:
+            sizes = file_sizes(m, c)
+            if any(a != b for a, b in sizes.values()) or c["nbytes"] != sizes[c["file"]][0]:
                 raise AssertionError("inconsistent meta.json: %s" % m)
+
+    def op_view(self):
+        """table.arrow reads to the end, or fails with EIO when another
+        process wrote bad offsets or codes: never a crash, never garbage
+        sizes."""
+        try:
+            with open(self.p(self.table(), "table.arrow"), "rb") as f:
+                while f.read(1 << 20):
+                    pass
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            # Counted as a lost race by the caller.
+            raise OSError(errno.EIO, "table.arrow") from None
 
     # The worker's own table: only it writes, so every byte is known.
 
@@ -181,6 +230,17 @@ class Worker:
         new = np.zeros(rows, dtype="<i8")
         new[:keep] = self.own_data[:keep]
         self.own_data, self.own_rows = new, rows
+        # New rows of a nullable column: missing, zero or empty under the mask.
+        m = np.zeros(rows, dtype="<i4")
+        m[:keep] = self.own_m[:keep]
+        mm = np.ones(rows, dtype=bool)
+        mm[:keep] = self.own_mmask[:keep]
+        self.own_m, self.own_mmask = m, mm
+        offs = np.full(rows + 1, self.own_offs[keep], dtype="<i8")
+        offs[:keep + 1] = self.own_offs[:keep + 1]
+        sm = np.ones(rows, dtype=bool)
+        sm[:keep] = self.own_smask[:keep]
+        self.own_offs, self.own_smask = offs, sm
 
     def own_write(self):
         if not self.own_rows:
@@ -200,6 +260,49 @@ class Worker:
             finally:
                 os.close(fd)
         self.own_data[i] = v
+        # m: a value, or a null.
+        if self.rng.random() < 0.3:
+            fd = os.open(os.path.join(self.own, "m.null"), os.O_WRONLY)
+            try:
+                os.pwrite(fd, b"\1", i)
+            finally:
+                os.close(fd)
+            self.own_mmask[i] = True
+        else:
+            a = np.memmap(os.path.join(self.own, "m"), dtype="<i4", mode="r+", shape=(self.own_rows,))
+            k = np.memmap(os.path.join(self.own, "m.null"), dtype="|b1", mode="r+", shape=(self.own_rows,))
+            a[i] = v & 0x7FFFFFFF
+            k[i] = False
+            del a, k
+            self.own_m[i] = v & 0x7FFFFFFF
+            self.own_mmask[i] = False
+
+    def own_text(self):
+        """Rewrites s whole: new strings (some missing), the data file
+        sized for them through meta.json, then offsets, data and mask by
+        np.memmap."""
+        rows = self.own_rows
+        words = ["", "x", "é", "東京", "abc" * 20]
+        vals = [self.rng.choice(words) for _ in range(rows)]
+        mask = np.array([self.rng.random() < 0.2 for _ in range(rows)], dtype=bool)
+        data = "".join(vals).encode()
+        offs = np.zeros(rows + 1, dtype="<i8")
+        np.cumsum([len(v.encode()) for v in vals], out=offs[1:])
+        self.meta("own%d" % self.k, {"columns": [{"name": "s", "type": "utf8", "nullable": True,
+                                                   "data_nbytes": len(data)}]})
+        self.own_offs, self.own_sdata = offs, data
+        a = np.memmap(os.path.join(self.own, "s"), dtype="<i8", mode="r+", shape=(rows + 1,))
+        a[:] = offs
+        del a
+        if data:
+            d = np.memmap(os.path.join(self.own, "s.data"), dtype="u1", mode="r+", shape=(len(data),))
+            d[:] = np.frombuffer(data, dtype="u1")
+            del d
+        if rows:
+            k = np.memmap(os.path.join(self.own, "s.null"), dtype="|b1", mode="r+", shape=(rows,))
+            k[:] = mask
+            del k
+        self.own_smask = mask
 
     def own_check(self):
         path = os.path.join(self.own, "v")
@@ -216,14 +319,32 @@ class Worker:
             raise AssertionError("own%d/v differs at %d rows, first %d: %d != %d" %
                                  (self.k, bad.size, bad[0], got[bad[0]], self.own_data[bad[0]]))
 
+        def read(name, dtype):
+            with open(os.path.join(self.own, name), "rb") as f:
+                return np.frombuffer(f.read(), dtype=dtype)
+        for name, dtype, want in (("m", "<i4", self.own_m), ("m.null", "|b1", self.own_mmask),
+                                  ("s", "<i8", self.own_offs), ("s.null", "|b1", self.own_smask)):
+            got = read(name, dtype)
+            if name == "m":  # the value under a null is the writer's business
+                got = np.where(self.own_mmask, 0, got) if got.size == want.size else got
+                want = np.where(self.own_mmask, 0, want)
+            if not np.array_equal(got, want):
+                raise AssertionError("own%d/%s: %s != %s" % (self.k, name, got[:20], want[:20]))
+        sdata = read("s.data", "u1").tobytes()
+        if sdata[:len(self.own_sdata)] != self.own_sdata:
+            raise AssertionError("own%d/s.data differs" % self.k)
+
     def run(self):
         os.mkdir(self.own)
-        self.meta("own%d" % self.k, {"columns": [{"name": "v", "type": "int64"}]})
+        self.meta("own%d" % self.k, {"columns": [{"name": "v", "type": "int64"},
+                                                  {"name": "m", "type": "int32", "nullable": True},
+                                                  {"name": "s", "type": "utf8", "nullable": True}]})
         shared = [(self.op_mmap, 14), (self.op_touch_held, 6), (self.op_pio, 14),
                   (self.op_rows, 6), (self.op_add, 8), (self.op_rename_table, 1),
                   (self.op_rename_column, 3), (self.op_mkdir, 4), (self.op_rmr, 1),
                   (self.op_rm_column, 3), (self.op_read_meta, 8),
-                  (self.own_resize, 3), (self.own_write, 10), (self.own_check, 3)]
+                  (self.op_view, 3), (self.own_resize, 3), (self.own_write, 10),
+                  (self.own_text, 2), (self.own_check, 3)]
         ops = [f for f, w in shared for _ in range(w)]
         parent = os.getppid()
         while time.monotonic() < self.deadline and os.getppid() == parent:
@@ -233,7 +354,8 @@ class Worker:
                 op()
                 self.done(kind)
             except OSError as e:
-                if e.errno not in RACE or kind.startswith("own"):
+                if (e.errno not in RACE and not (kind == "view" and e.errno == errno.EIO)) or \
+                        kind.startswith("own"):
                     raise
                 self.done(kind, e.errno)
         self.own_check()
@@ -319,13 +441,15 @@ def check(mnt):
         if len(set(names)) != len(names):
             problems.append("a column listed twice: %s" % names)
         listed = set(os.listdir(os.path.join(mnt, t)))
-        if listed != set(names) | {"meta.json"}:
-            problems.append("directory %s, meta.json %s" % (sorted(listed), sorted(names)))
+        files = {f for c in m["columns"] for f in file_sizes(m, c)}
+        if listed != files | {"meta.json"}:
+            problems.append("directory %s, meta.json %s" % (sorted(listed), sorted(files)))
         for c in m["columns"]:
-            size = os.stat(os.path.join(mnt, t, c["file"])).st_size
-            if not (c["nbytes"] == size == m["rows"] * c["itemsize"]):
-                problems.append("column %s: size %d, nbytes %d, rows %d * itemsize %d" %
-                                (c["name"], size, c["nbytes"], m["rows"], c["itemsize"]))
+            for f, (nbytes, want) in file_sizes(m, c).items():
+                size = os.stat(os.path.join(mnt, t, f)).st_size
+                if not (nbytes == size == want):
+                    problems.append("column %s: file %s: size %d, nbytes %d, want %d (rows %d)" %
+                                    (c["name"], f, size, nbytes, want, m["rows"]))
         for p in problems:
             print("PROBLEM: table %s: %s" % (t, p))
         bad += len(problems)
