@@ -20,12 +20,25 @@ struct tfs_arrow_seg {
 		TFS_ARROW_DATA,	 /* ptr into a column's memory, copied as is */
 		TFS_ARROW_ZERO,	 /* padding; ptr is NULL */
 		TFS_ARROW_BITS,	 /* ptr to nbits 1-byte bools (nonzero = true), packed LSB first */
-		/* (the arrow_file.c implementation may add kinds: validity built
-		 * from a null mask and/or codes, offsets and codes checked as
-		 * they are served) */
+		/* A validity bitmap of nbits rows, packed LSB first: a row's bit
+		 * is 1 unless its byte in the null mask ptr is nonzero or its
+		 * int32 code in aux is -1 (either may be NULL: not looked at). */
+		TFS_ARROW_VALID,
+		/* ptr to len / 8 int64 offsets into a buffer of limit bytes,
+		 * each checked as it is served: the first 0, none below the one
+		 * before it, none past limit; else the read fails with EIO. */
+		TFS_ARROW_OFFSETS,
+		/* ptr to len / 4 int32 codes, each checked as it is served: -1
+		 * or below limit (the number of categories), else EIO.  A -1 is
+		 * served as 0 when limit > 0 (the row is null in its bitmap, so
+		 * its index is unspecified), so that no reader can be handed an
+		 * index outside the dictionary. */
+		TFS_ARROW_CODES,
 	} kind;
 	const void *ptr;
-	uint64_t nbits; /* BITS only: number of bools; len == ceil(nbits / 8) */
+	uint64_t nbits; /* BITS and VALID: number of rows; len == ceil(nbits / 8) */
+	const void *aux; /* VALID: the codes, or NULL */
+	uint64_t limit;	 /* OFFSETS: bytes the offsets point into; CODES: categories */
 };
 
 /* A laid-out file: segments in file order, covering [0, size) without gaps. */

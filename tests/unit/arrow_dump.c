@@ -122,8 +122,7 @@ static void fill(size_t k, uint64_t i, unsigned char *p)
 int main(int argc, char **argv)
 {
 	struct tfs_coldef defs[NCOLS];
-	const struct tfs_coldef *defp[NCOLS];
-	const void *data[NCOLS] = {0};
+	struct tfs_arrow_col acol[NCOLS] = {0};
 	unsigned char *mem[NCOLS] = {0};
 	struct tfs_arrow_layout l;
 	char why[TFS_WHY_MAX];
@@ -143,7 +142,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "arrow_dump: %s: %s\n", cols[c].name, why);
 			return 1;
 		}
-		defp[c] = &defs[c];
+		acol[c].def = &defs[c];
 		if (!rows)
 			continue;
 		mem[c] = malloc(rows * defs[c].itemsize);
@@ -153,9 +152,9 @@ int main(int argc, char **argv)
 		}
 		for (uint64_t i = 0; i < rows; i++)
 			fill(c, i, mem[c] + i * defs[c].itemsize);
-		data[c] = mem[c];
+		acol[c].main = mem[c];
 	}
-	rc = tfs_arrow_layout(defp, data, NCOLS, rows, &l);
+	rc = tfs_arrow_layout(acol, NCOLS, rows, &l);
 	if (rc) {
 		fprintf(stderr, "arrow_dump: tfs_arrow_layout: %s\n", strerror(-rc));
 		return 1;
@@ -166,11 +165,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (off = 0; off < l.size;) {
-		size_t n = tfs_arrow_read(&l, off, sizeof(chunk), chunk);
+		ssize_t n = tfs_arrow_read(&l, off, sizeof(chunk), chunk);
 
-		if (!n || fwrite(chunk, 1, n, f) != n)
+		if (n <= 0 || fwrite(chunk, 1, (size_t)n, f) != (size_t)n)
 			break;
-		off += n;
+		off += (uint64_t)n;
 	}
 	if (fclose(f) || off != l.size) {
 		fprintf(stderr, "arrow_dump: writing %s failed\n", argv[1]);
