@@ -525,13 +525,14 @@ static int add_absent(struct batch *p)
 /* Rows of column c that are null: mask nonzero, or (category) code -1. */
 static uint64_t null_count(const struct tfs_arrow_col *c, uint64_t rows)
 {
+	const unsigned char *mask = c->def->nullable ? c->nulls : NULL;
 	const int32_t *codes = c->def->type.kind == TFS_CATEGORY ? c->main : NULL;
 	uint64_t n = 0;
 
-	if (!c->nulls && !codes)
+	if (!mask && !codes)
 		return 0;
 	for (uint64_t i = 0; i < rows; i++)
-		n += (c->nulls && c->nulls[i]) || (codes && codes[i] == -1);
+		n += (mask && mask[i]) || (codes && codes[i] == -1);
 	return n;
 }
 

@@ -1125,8 +1125,10 @@ START_TEST(validity)
 	t.col[0].nulls = mask;
 	add_cat(&t, "c", cats, 1, codes, mask);
 	add_text(&t, "s", "utf8", true, text);
+	add(&t, "p", "int32", 0, 0, 0);
+	t.col[3].nulls = mask; /* not nullable: a mask is not looked at */
 	lay(&t);
-	check_metadata(&t); /* null counts: 3, 5, 3 */
+	check_metadata(&t); /* null counts: 3, 5, 3, 0 */
 	ck_assert_uint_eq(want_nulls(&t, 0), 3);
 	ck_assert_uint_eq(want_nulls(&t, 1), 5);
 	ck_assert_uint_eq(want_nulls(&t, 2), 3);
