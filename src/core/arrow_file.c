@@ -1002,39 +1002,67 @@ static void put_part(const unsigned char *le, uint64_t e, size_t size, uint64_t 
 	memcpy(out + (lo - in), le + (lo - e * size), (size_t)(hi - lo));
 }
 
-/* Bytes [in, in + n) of an offsets segment, each offset read once and
- * checked (with the one before it) before it is copied. */
+/* Element e of a segment of size-byte elements, as served in out (which
+ * holds bytes [in, in + n)): read from out when all its bytes are there;
+ * else read once from the segment and its bytes in range written to out,
+ * so that what is checked is what is served. */
+static int64_t served(const struct tfs_arrow_seg *s, uint64_t e, size_t size, uint64_t in,
+		      size_t n, unsigned char *out)
+{
+	int64_t v64;
+	int32_t v32;
+
+	if (e * size >= in && (e + 1) * size <= in + n) {
+		if (size == 8) {
+			memcpy(&v64, out + (e * size - in), 8);
+			return v64;
+		}
+		memcpy(&v32, out + (e * size - in), 4);
+		return v32;
+	}
+	if (size == 8) {
+		v64 = ((const volatile int64_t *)s->ptr)[e];
+		put_part((const unsigned char *)&v64, e, 8, in, n, out);
+		return v64;
+	}
+	v32 = ((const volatile int32_t *)s->ptr)[e];
+	put_part((const unsigned char *)&v32, e, 4, in, n, out);
+	return v32;
+}
+
+/* Bytes [in, in + n) of an offsets segment: copied, then each offset the
+ * copy holds checked (with the one before it). */
 static int serve_offsets(const struct tfs_arrow_seg *s, uint64_t in, size_t n, unsigned char *out)
 {
-	const volatile int64_t *o = s->ptr;
 	uint64_t first = in / 8, last = (in + n - 1) / 8;
-	int64_t prev = first ? o[first - 1] : 0;
+	int64_t prev = first ? ((const volatile int64_t *)s->ptr)[first - 1] : 0;
 
+	memcpy(out, (const unsigned char *)s->ptr + in, n);
 	for (uint64_t e = first; e <= last; e++) {
-		int64_t v = o[e];
+		int64_t v = served(s, e, 8, in, n, out);
 
 		if (v < prev || (uint64_t)v > s->limit || (!e && v))
 			return -EIO;
-		put_part((const unsigned char *)&v, e, 8, in, n, out);
 		prev = v;
 	}
 	return 0;
 }
 
-/* Bytes [in, in + n) of a codes segment, each code read once and checked. */
+/* Bytes [in, in + n) of a codes segment: copied, then each code the copy
+ * holds checked, a -1 made 0 when 0 is a category. */
 static int serve_codes(const struct tfs_arrow_seg *s, uint64_t in, size_t n, unsigned char *out)
 {
-	const volatile int32_t *c = s->ptr;
+	static const int32_t zero;
 	uint64_t first = in / 4, last = (in + n - 1) / 4;
 
+	memcpy(out, (const unsigned char *)s->ptr + in, n);
 	for (uint64_t e = first; e <= last; e++) {
-		int32_t v = c[e];
+		int64_t v = served(s, e, 4, in, n, out);
 
 		if (v == -1 && s->limit)
-			v = 0;
+			put_part((const unsigned char *)&zero, e, 4, in, n, out);
 		else if (v != -1 && (v < 0 || (uint64_t)v >= s->limit))
 			return -EIO;
-		put_part((const unsigned char *)&v, e, 4, in, n, out);
 	}
 	return 0;
 }
