@@ -1,7 +1,8 @@
 /* The Arrow IPC file format (Feather v2) of a table, described rather than
  * built: a list of segments (metadata bytes, column memory, zero padding,
- * bools to bit-pack) from which any byte range of the file is produced on
- * demand.  Every buffer is 64-byte aligned in the file, so Arrow readers can
+ * bools to bit-pack, validity bitmaps to build from null masks and codes,
+ * offsets and codes to check as they are copied) from which any byte range
+ * of the file is produced on demand.  Every buffer is 64-byte aligned in the file, so Arrow readers can
  * map it without copying.  Pure: no I/O, no locking. */
 #ifndef TABLEFS_ARROW_FILE_H
 #define TABLEFS_ARROW_FILE_H
@@ -63,13 +64,17 @@ struct tfs_arrow_col {
 
 /* Checks what a writer may have broken in a column of rows rows: offsets
  * (the first 0, never decreasing, the last inside the data file) and codes
- * (-1 or below ncat).  0, or -EIO with the column, row and value in why. */
+ * (-1 or below ncat), and a category's dictionary offsets.  0, or -EIO with
+ * a one-line reason naming the column, the row and the value in why (also
+ * for a file the column should have and col lacks). */
 int tfs_arrow_check(const struct tfs_arrow_col *col, uint64_t rows, char *why, size_t whylen);
 
 /* Lays out the Arrow IPC file of a table of ncols columns with rows rows
  * (which tfs_arrow_check passed): LargeUtf8/LargeBinary, validity bitmaps
- * from the null masks, dictionary batches for category columns.
- * 0 or -ENOMEM/-EINVAL. */
+ * from the null masks, dictionary batches for category columns (id = the
+ * column's index), null counts as the masks and codes are now.  A table of
+ * fixed-width, non-nullable columns is the file it always was.
+ * 0 or -ENOMEM/-EINVAL (a column Arrow cannot express, or memory missing). */
 int tfs_arrow_layout(const struct tfs_arrow_col *cols, size_t ncols, uint64_t rows,
 		     struct tfs_arrow_layout *out);
 
