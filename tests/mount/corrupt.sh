@@ -13,7 +13,7 @@ start_daemon
 serving=$(pgrep -P "$DPID" | head -n 1)
 
 section "corrupted offsets and codes"
-"$PYTHON3" "$PYDIR/text_check.py" corrupt "$MNT" "$TABLECTL" >"$TMPD/py.out" 2>&1
+"$PYTHON3" -X faulthandler "$PYDIR/text_check.py" corrupt "$MNT" "$TABLECTL" >"$TMPD/py.out" 2>&1
 grep -E '^FAIL' "$TMPD/py.out" | head -n 40
 tail -n 15 "$TMPD/py.out" | grep -v '^FAIL' | sed 's/^/    /'
 check_eq "text_check.py corrupt" "0 failed" "$(tail -n 1 "$TMPD/py.out" | sed 's/.*, //')"
