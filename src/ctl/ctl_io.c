@@ -310,8 +310,7 @@ static int flush_block(struct import *im, uint64_t first, uint64_t count)
 
 		if (ctl_pwrite_full(c->fd, c->buf, count * c->def.itemsize, at, c->def.name) ||
 		    (c->def.nullable &&
-		     ctl_pwrite_full(c->null_fd, c->nulls, count, first, c->def.name)) ||
-		    (is_text(&c->def) && c->data.len >= CTL_CHUNK && flush_data(c)))
+		     ctl_pwrite_full(c->null_fd, c->nulls, count, first, c->def.name)))
 			return -1;
 	}
 	return 0;
@@ -365,6 +364,9 @@ static int known_field(struct import *im, size_t i, bool write, uint64_t k)
 			ctl_err("import", "%s", strerror(ENOMEM));
 			return -1;
 		}
+		/* the bytes go out as they fill a chunk, whatever the block */
+		if (write && c->data.len >= CTL_CHUNK && flush_data(c))
+			return -1;
 		c->data_len += len;
 		if (write)
 			memcpy(dst, &c->data_len, 8);
