@@ -24,7 +24,7 @@ static const char usage_text[] =
     "Manage the tables of a tablefs mount through plain file operations.\n"
     "\n"
     "Commands:\n"
-    "  create TABLE [--rows N] COL:TYPE[SHAPE]...\n"
+    "  create TABLE [--rows N] COL:TYPE[SHAPE][?]...\n"
     "                          create a table (or add columns / set rows), e.g.\n"
     "                          create trades --rows 1000 price:float64 emb:float32[128]\n"
     "  ls                      list the tables: rows, columns, memory\n"
@@ -49,7 +49,8 @@ static const char usage_text[] =
     "\n"
     "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
     "float64 datetime64[s|ms|us|ns] timedelta64[s|ms|us|ns] bytesN, or numpy dtype\n"
-    "strings such as <f8 or |S16.  SHAPE is the per-row shape: [128] or [28,28].\n"
+    "strings such as <f8 or |S16; utf8 (text), binary, category[CAT,...].  SHAPE is\n"
+    "the per-row shape: [128] or [28,28].  A trailing ? makes a column nullable.\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -734,7 +735,7 @@ static const struct command {
 	const char *usage; /* what "tablectl COMMAND --help" prints */
 } commands[] = {
     {"create", cmd_create, 1, -1, OPT_ROWS,
-     "Usage: tablectl [--mount DIR] create TABLE [--rows N] COL:TYPE[SHAPE]...\n"
+     "Usage: tablectl [--mount DIR] create TABLE [--rows N] COL:TYPE[SHAPE][?]...\n"
      "\n"
      "Create TABLE with N rows (default 0) and the columns given, zero-filled; on an\n"
      "existing table add the columns given and, with --rows, resize it.\n"
@@ -743,8 +744,12 @@ static const struct command {
      "\n"
      "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
      "float64 datetime64[s|ms|us|ns] timedelta64[s|ms|us|ns] bytesN, or numpy dtype\n"
-     "strings such as <f8 or |S16.  SHAPE is the per-row shape: [128] or [28,28].\n"
-     "Example: tablectl create trades --rows 1000 price:float64 'emb:float32[128]'\n"},
+     "strings such as <f8 or |S16; utf8 (text), binary (bytes of any length),\n"
+     "category[CAT,...] (text from a list; the first is code 0).  SHAPE is the\n"
+     "per-row shape: [128] or [28,28].  A trailing ? makes the column nullable: its\n"
+     "values may be missing (COL.null), and are at first.\n"
+     "Example: tablectl create trades --rows 1000 price:float64 'emb:float32[128]'\n"
+     "         'sym:category[AAPL,MSFT]' 'note:utf8?' 'qty:int64?'\n"},
     {"ls", cmd_ls, 0, 0, 0,
      "Usage: tablectl [--mount DIR] ls\n"
      "\n"
@@ -752,11 +757,12 @@ static const struct command {
     {"info", cmd_info, 1, 1, 0,
      "Usage: tablectl [--mount DIR] info TABLE\n"
      "\n"
-     "Show a table's rows, version and columns (name, type, dtype, shape, bytes).\n"},
+     "Show a table's rows, version and columns (name, type, dtype, shape, nullable,\n"
+     "bytes, files), and the categories of category columns.\n"},
     {"head", cmd_head, 1, 1, OPT_LINES,
      "Usage: tablectl [--mount DIR] head TABLE [-n N]\n"
      "\n"
-     "Print the first N rows of TABLE (default 10).\n"
+     "Print the first N rows of TABLE (default 10); NA for a missing value.\n"
      "\n"
      "  -n, --lines N           rows to print\n"},
     {"import", cmd_import, 2, 2, OPT_COLUMN,
@@ -765,7 +771,9 @@ static const struct command {
      "\n"
      "Load a CSV file (a header line of column names, then one line per row) or\n"
      "one column from a .npy file.  The table is created if needed and resized to\n"
-     "the file's rows; new columns get the first type that holds all their values.\n"
+     "the file's rows; new columns get the first type that holds all their values,\n"
+     "else category (at most 1000 distinct values, one per two rows) or utf8, and\n"
+     "are nullable when a field is empty (a quoted \"\" is an empty text).\n"
      "Bad input is reported with its line and column and changes nothing.\n"
      "\n"
      "  -c, --column NAME       the column a .npy file loads (default: its name)\n"},
