@@ -195,8 +195,13 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_plan *pl
 		}
 		v->col = c;
 		c->file[it->role] = v;
-		snprintf(file, sizeof(file), "%s%s", def->name, tfs_role_suffix(it->role));
-		tfs_notes_add(notes, NULL, &t->dir, file);
+		if (it->action == TFS_RESIZE) {
+			/* A name made new needs no dropping; and a create in
+			 * the table (tar's) holds the kernel's directory lock,
+			 * which dropping a name waits for. */
+			snprintf(file, sizeof(file), "%s%s", def->name, tfs_role_suffix(it->role));
+			tfs_notes_add(notes, NULL, &t->dir, file);
+		}
 	}
 	for (size_t k = 0; k < plan->ncols; k++) {
 		struct column *c = k < ncur ? t->cols[k] : made[k - ncur];

@@ -430,6 +430,11 @@ void tfs_table_changed(struct tfs_fs *fs, struct table *t, struct tfs_notes *not
 
 void tfs_table_error(struct table *t, int err, const char *why)
 {
+	tfs_table_refused(t, "change", err, why);
+}
+
+void tfs_table_refused(struct table *t, const char *what, int err, const char *why)
+{
 	size_t j = 0;
 
 	/* The reason may quote what was written: keep it printable ASCII,
@@ -444,7 +449,7 @@ void tfs_table_error(struct table *t, int err, const char *why)
 	}
 	t->last_error[j] = '\0';
 	why = t->last_error;
-	tfs_log(TFS_LOG_NOTICE, "table '%s': change refused (%s): %s", t->name, strerror(-err),
+	tfs_log(TFS_LOG_NOTICE, "table '%s': %s refused (%s): %s", t->name, what, strerror(-err),
 		why);
 }
 

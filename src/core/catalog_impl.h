@@ -289,4 +289,8 @@ struct timespec tfs_now(void);
 /* Records and logs why a change to t was refused; lock held. */
 void tfs_table_error(struct table *t, int err, const char *why);
 
+/* The same for what else of t was refused ("table.arrow"): the reason
+ * becomes its last_error in .status; lock held. */
+void tfs_table_refused(struct table *t, const char *what, int err, const char *why);
+
 #endif

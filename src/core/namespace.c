@@ -99,7 +99,7 @@ static bool gone_file(const struct table *t, const char *col, enum tfs_role r)
 {
 	for (size_t i = 0; i < t->ngone; i++)
 		if (strcmp(t->gone[i].name, col) == 0 && tfs_coldef_has(&t->gone[i], r))
-			return true;
+			return !tfs_coldef_plain(&t->gone[i]); /* one file: gone is gone */
 	return false;
 }
 
@@ -148,7 +148,7 @@ int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 		struct tfs_node *view;
 		rc = tfs_view_lookup(fs, t, name, &view) == 0 ? -EPERM : -ENOENT;
 	} else if ((i = tfs_column_find(t, col)) < 0 || !t->cols[i]->file[role]) {
-		rc = role != TFS_ROLE_MAIN && gone_file(t, col, role) ? 0 : -ENOENT;
+		rc = gone_file(t, col, role) ? 0 : -ENOENT;
 	} else {
 		/* Any file of a column deletes the column: its files go
 		 * together. */

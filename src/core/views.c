@@ -132,7 +132,7 @@ static int arrow_view(struct tfs_fs *fs, struct table *t, struct tfs_node **out)
 		 * a reader is handed a file that points by them. */
 		rc = tfs_arrow_check(&cols[i], t->rows, why, sizeof(why));
 		if (rc < 0) {
-			tfs_table_error(t, rc, why);
+			tfs_table_refused(t, TFS_ARROW_NAME, rc, why);
 			goto out;
 		}
 		for (int r = 0; r < TFS_NROLES; r++)

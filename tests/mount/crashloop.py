@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 SLOTS = 1 << 14
+TEXT = "crash-proof text, ünïcode".encode()
 
 
 def setup(mnt):
@@ -36,7 +37,11 @@ def setup(mnt):
             f.write(json.dumps({"rows": SLOTS, "columns": [{"name": col, "type": "int64"}]}))
     os.mkdir(os.path.join(mnt, "rs"))
     with open(os.path.join(mnt, "rs", "meta.json"), "w") as f:
-        f.write(json.dumps({"rows": 0, "columns": [{"name": "c", "type": "int64"}]}))
+        f.write(json.dumps({"rows": 0, "columns": [
+            {"name": "c", "type": "int64"},
+            {"name": "s", "type": "utf8", "nullable": True, "data_nbytes": len(TEXT)}]}))
+    with open(os.path.join(mnt, "rs", "s.data"), "r+b") as f:
+        f.write(TEXT)
 
 
 def expected(i):
@@ -127,7 +132,19 @@ def role_resize(mnt, stop):
         else:
             os.pwrite(fd, np.int64(r).tobytes(), 8 * (r - 1))
         os.close(fd)
+        # the text column's mask: row r - 1 present
+        fd = os.open(col[:-1] + "s.null", os.O_RDWR)
+        if os.fstat(fd).st_size == r:
+            os.pwrite(fd, b"\0", r - 1)
+        os.close(fd)
     got = np.fromfile(col, dtype="<i8")
+    # every file of the text column came through the crashes
+    offsets = np.fromfile(col[:-1] + "s", dtype="<i8")
+    mask = np.fromfile(col[:-1] + "s.null", dtype="u1")
+    text = open(col[:-1] + "s.data", "rb").read()
+    if offsets.size != r + 1 or offsets.any() or text != TEXT or mask.size != r or \
+            [j for j in np.nonzero(mask)[0] if (int(j) + 1) not in dict(stale)]:
+        stale.append(("text column", offsets.size, mask.size, text))
     rows = json.load(open(meta))["rows"]
     want = np.arange(1, r + 1)
     bad = [] if got.size != r else \

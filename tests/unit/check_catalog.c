@@ -156,6 +156,7 @@ static struct tfs_config config(uint64_t epoch, uint64_t mem_limit, uint64_t max
 			.ctx = &fake,
 			.inval_inode = fake_inval_inode,
 			.inval_entry = fake_inval_entry,
+			.inval_entry_later = fake_inval_entry,
 			.extent_gone = fake_version_gone,
 			.persist_put = fake_put,
 			.persist_drop = fake_drop,
@@ -244,6 +245,18 @@ static int lookup_err(tfs_ino_t dir, const char *name)
 	struct tfs_attr a;
 
 	return tfs_lookup(fs, dir, name, &a);
+}
+
+static int create_err(tfs_ino_t dir, const char *name)
+{
+	struct tfs_attr a;
+	enum tfs_node_kind kind;
+	tfs_fh_t fh;
+	int rc = tfs_create(fs, dir, name, O_CREAT | O_WRONLY, &cred, &fh, &kind, &a);
+
+	if (rc == 0)
+		tfs_release(fs, a.ino, fh);
+	return rc;
 }
 
 static tfs_fh_t open_ino(tfs_ino_t ino, int flags)
@@ -1185,6 +1198,135 @@ START_TEST(test_refusal_errnos)
 }
 END_TEST
 
+/* A column of several files: each file a node of its own, sized, listed,
+ * resized on its own, filled as documented, renamed and removed together,
+ * and carried over a crash. */
+START_TEST(test_companion_files)
+{
+	tfs_ino_t t = table("t");
+	struct tfs_attr off, data, nul, codes, dict, dd, x;
+	struct tfs_dirent *ents;
+	tfs_fh_t fh;
+	char *s, *meta0;
+	size_t n;
+	int64_t o[6];
+
+	ck_assert_int_eq(apply(t, "{\"rows\": 2, \"columns\": ["
+				  "{\"name\": \"s\", \"type\": \"utf8\", \"nullable\": true, "
+				  "\"data_nbytes\": 5},"
+				  "{\"name\": \"k\", \"type\": \"category\", \"categories\": [\"a\", \"bc\"]}]}"),
+			 0);
+	off = look(t, "s");
+	data = look(t, "s.data");
+	nul = look(t, "s.null");
+	codes = look(t, "k");
+	dict = look(t, "k.dict");
+	dd = look(t, "k.dict.data");
+	ck_assert_uint_eq(off.size, 24);
+	ck_assert_uint_eq(data.size, 5);
+	ck_assert_uint_eq(nul.size, 2);
+	ck_assert_uint_eq(codes.size, 8);
+	ck_assert_uint_eq(dict.size, 24);
+	ck_assert_uint_eq(dd.size, 3);
+	ck_assert_uint_eq(dict.mode & 0222, 0);
+	ck_assert_int_eq(lookup_err(t, "s.dict"), -ENOENT);
+	ck_assert_int_eq(lookup_err(t, "k.null"), -ENOENT);
+	ck_assert_int_eq(lookup_err(t, "s.npy"), -ENOENT); /* no view of text */
+	/* new: all missing */
+	s = read_all(nul.ino, &n);
+	ck_assert_mem_eq(s, "\1\1", 2);
+	free(s);
+	s = read_all(codes.ino, &n);
+	ck_assert_mem_eq(s, "\377\377\377\377\377\377\377\377", 8);
+	free(s);
+	s = read_all(dd.ino, &n);
+	ck_assert_mem_eq(s, "abc", 3);
+	free(s);
+	/* the dictionary cannot be written */
+	ck_assert_int_eq(tfs_open(fs, dict.ino, O_RDWR, &cred, &fh, &(enum tfs_node_kind){0}),
+			 -EPERM);
+	/* listed, main file first, meta.json last */
+	ck_assert_int_eq(tfs_readdir(fs, t, &ents, &n), 0);
+	ck_assert_uint_eq(n, 2 + 6 + 1);
+	ck_assert_str_eq(ents[2].name, "s");
+	ck_assert_str_eq(ents[3].name, "s.data");
+	ck_assert_str_eq(ents[4].name, "s.null");
+	ck_assert_str_eq(ents[5].name, "k");
+	ck_assert_str_eq(ents[7].name, "k.dict.data");
+	ck_assert_str_eq(ents[8].name, TFS_META_NAME);
+	free(ents);
+
+	/* two more rows: offsets repeat the last, masks say missing, the
+	 * data file stays; a category added */
+	o[0] = 0, o[1] = 2, o[2] = 5;
+	write_all(off.ino, o, 24);
+	write_all(data.ino, "hello", 5);
+	write_all(nul.ino, "\0\0", 2);
+	ck_assert_int_eq(apply(t, "{\"rows\": 4, \"columns\": [{\"name\": \"k\", \"type\": "
+				  "\"category\", \"categories\": [\"a\", \"bc\", \"d\"]}]}"),
+			 0);
+	x = look(t, "s");
+	ck_assert_uint_ne(x.ino, off.ino);
+	s = read_all(x.ino, &n);
+	ck_assert_uint_eq(n, 40);
+	memcpy(o, s, 40);
+	ck_assert(o[0] == 0 && o[1] == 2 && o[2] == 5 && o[3] == 5 && o[4] == 5);
+	free(s);
+	ck_assert_uint_eq(look(t, "s.data").ino, data.ino);
+	s = read_all(look(t, "s.null").ino, &n);
+	ck_assert_mem_eq(s, "\0\0\1\1", 4);
+	free(s);
+	ck_assert_uint_eq(look(t, "k.dict.data").size, 4);
+	/* taking a category away, or reordering, is refused */
+	ck_assert_int_eq(apply(t, "{\"columns\": [{\"name\": \"k\", \"type\": \"category\", "
+				  "\"categories\": [\"bc\", \"a\", \"d\"]}]}"),
+			 -EINVAL);
+	ck_assert_int_eq(apply(t, "{\"columns\": [{\"name\": \"k\", \"type\": \"category\", "
+				  "\"categories\": [\"a\"]}]}"),
+			 -EINVAL);
+	/* data_nbytes resizes the data file alone, keeping its first bytes */
+	ck_assert_int_eq(apply(t, "{\"columns\": [{\"name\": \"s\", \"type\": \"utf8\", "
+				  "\"nullable\": true, \"data_nbytes\": 7}]}"),
+			 0);
+	x = look(t, "s.data");
+	s = read_all(x.ino, &n);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_mem_eq(s, "hello\0\0", 7);
+	free(s);
+
+	meta0 = read_all(look(t, TFS_META_NAME).ino, &n);
+	crash_and_restart();
+	s = read_all(look(t, TFS_META_NAME).ino, &n);
+	ck_assert_str_eq(s, meta0);
+	free(s);
+	free(meta0);
+	s = read_all(look(t, "s.data").ino, &n);
+	ck_assert_mem_eq(s, "hello\0\0", 7);
+	free(s);
+	ck_assert_int_eq(tfs_open(fs, look(t, "k.dict").ino, O_WRONLY, &cred, &fh,
+				  &(enum tfs_node_kind){0}),
+			 -EPERM);
+
+	/* renamed together; a companion alone cannot be */
+	ck_assert_int_eq(tfs_rename(fs, t, "s.data", t, "u.data", 0), -EPERM);
+	fake.nentries = 0;
+	ck_assert_int_eq(tfs_rename(fs, t, "s", t, "u", 0), 0);
+	ck_assert(saw_entry(t, "s.data") && saw_entry(t, "s.null"));
+	ck_assert_int_eq(lookup_err(t, "s.data"), -ENOENT);
+	ck_assert_uint_eq(look(t, "u.data").size, 7);
+	/* any file deletes the column; its other names then unlink quietly */
+	ck_assert_int_eq(tfs_unlink(fs, t, "u.null"), 0);
+	ck_assert_int_eq(lookup_err(t, "u"), -ENOENT);
+	ck_assert_int_eq(tfs_unlink(fs, t, "u"), 0);
+	ck_assert_int_eq(tfs_unlink(fs, t, "u.data"), 0);
+	ck_assert_int_eq(tfs_unlink(fs, t, "u.dict"), -ENOENT);
+	/* and are not made again by name */
+	ck_assert_int_eq(create_err(t, "u"), -EPERM);
+	ck_assert_int_eq(create_err(t, "k.null"), -EPERM);
+	ck_assert_int_eq(create_err(t, "k.dict"), -EEXIST);
+}
+END_TEST
+
 Suite *catalog_suite(void)
 {
 	Suite *s = suite_create("catalog");
@@ -1198,6 +1340,7 @@ Suite *catalog_suite(void)
 	tcase_add_test(tc, test_resize_charge_of_held_version);
 	tcase_add_test(tc, test_rename_table);
 	tcase_add_test(tc, test_rename_column);
+	tcase_add_test(tc, test_companion_files);
 	tcase_add_test(tc, test_views);
 	tcase_add_test(tc, test_restore_after_crash);
 	tcase_add_test(tc, test_restored_node_counts);

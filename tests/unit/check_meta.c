@@ -316,6 +316,29 @@ static const struct bad_doc {
      "shape dimension too large: a row may be at most 2147483648 bytes"},
     {"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\", \"shape\": 1e300}]}",
      "too large"},
+    /* text, categories, nulls */
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"utf8\", \"shape\": [2]}]}", "no shape"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\", \"nullable\": 1}]}",
+     "\"nullable\" must be true or false"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"int8\", \"data_nbytes\": 5}]}",
+     "only for utf8 and binary"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"utf8\", \"data_nbytes\": -5}]}",
+     "whole number"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"utf8\", \"data_nbytes\": 1e30}]}",
+     "too large"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"utf8\", \"categories\": []}]}",
+     "only for category"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"category\", \"categories\": \"x\"}]}",
+     "array of strings"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"category\", \"categories\": [\"x\", 1]}]}",
+     "categories[1] is not a string"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"category\", \"categories\": [\"x\", \"y\", "
+     "\"x\"]}]}",
+     "\"x\" appears twice"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"category\", \"categories\": [\"\xff\"]}]}",
+     "not valid UTF-8"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"utf8\", \"dtype\": \"<i4\"}]}", "<i8"},
+    {"{\"columns\": [{\"name\": \"a\", \"type\": \"utf8\", \"files\": 3}]}", "files"},
 };
 
 #define N_BAD_DOCS ((int)(sizeof(bad_docs) / sizeof(bad_docs[0])))
@@ -677,6 +700,80 @@ START_TEST(json_uint_bounds)
 }
 END_TEST
 
+START_TEST(doc_new_kinds)
+{
+	const char *s = "{\"rows\": 2, \"columns\": ["
+			"{\"name\": \"s\", \"type\": \"string\", \"nullable\": true, \"data_nbytes\": 9},"
+			"{\"name\": \"b\", \"type\": \"binary\"},"
+			"{\"name\": \"c\", \"type\": \"category\", \"categories\": [\"\\u00e9t\\u00e9\", \"\", "
+			"\"x\"]},"
+			"{\"name\": \"n\", \"type\": \"int64\", \"nullable\": false}]}";
+	struct tfs_doc doc;
+	char why[TFS_WHY_MAX];
+
+	ck_assert_msg(parse(s, &doc, why) == 0, "%s", why);
+	ck_assert_uint_eq(doc.ncols, 4);
+	ck_assert_int_eq(doc.cols[0].type.kind, TFS_UTF8);
+	ck_assert(doc.cols[0].nullable && doc.cols[0].has_data_bytes);
+	ck_assert_uint_eq(doc.cols[0].data_bytes, 9);
+	ck_assert(tfs_coldef_has(&doc.cols[0], TFS_ROLE_NULL));
+	ck_assert(!doc.cols[1].has_data_bytes && !doc.cols[1].nullable);
+	ck_assert_ptr_null(doc.cols[1].cats);
+	ck_assert_ptr_nonnull(doc.cols[2].cats);
+	ck_assert_uint_eq(doc.cols[2].ncat, 3);
+	ck_assert_uint_eq(doc.cols[2].dict_bytes, 6); /* "été" is 5 bytes of UTF-8, "x" 1 */
+	ck_assert_int_eq(doc.cols[2].cats->offsets[1], 5);
+	ck_assert_int_eq(doc.cols[2].cats->offsets[2], 5);
+	ck_assert_int_eq(doc.cols[2].cats->offsets[3], 6);
+	ck_assert_int_eq(memcmp(doc.cols[2].cats->bytes, "\xc3\xa9t\xc3\xa9x", 6), 0);
+	ck_assert(tfs_coldef_plain(&doc.cols[3]));
+	tfs_doc_free(&doc);
+}
+END_TEST
+
+/* Rendered and parsed back: the same columns; a plain column renders no
+ * new key. */
+START_TEST(render_new_kinds)
+{
+	struct tfs_coldef c[3];
+	const struct tfs_coldef *cols[3] = {&c[0], &c[1], &c[2]};
+	int64_t off[3] = {0, 2, 5};
+	struct tfs_dict_view dicts[3] = {{0}, {off, "a\"\\\nz"}, {0}};
+	char why[TFS_WHY_MAX];
+	struct tfs_doc doc;
+	size_t len;
+	char *text;
+
+	ck_assert_int_eq(tfs_coldef_init(&c[0], "s", "utf8", NULL, 0, why, sizeof(why)), 0);
+	c[0].nullable = true;
+	c[0].data_bytes = 7;
+	ck_assert_int_eq(tfs_coldef_init(&c[1], "k", "category", NULL, 0, why, sizeof(why)), 0);
+	c[1].ncat = 2;
+	c[1].dict_bytes = 5;
+	ck_assert_int_eq(tfs_coldef_init(&c[2], "p", "float64", NULL, 0, why, sizeof(why)), 0);
+	text = tfs_meta_render("t", 3, 1, cols, dicts, 3, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "\"nbytes\": 32, \"file\": \"s\", \"nullable\": true, "
+				   "\"data_nbytes\": 7, \"files\": [{\"role\": \"offsets\""),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "{\"role\": \"null\", \"file\": \"s.null\", \"dtype\": \"|b1\", "
+				   "\"count\": 3, \"nbytes\": 3}"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\"categories\": [\"a\\\"\", \"\\\\\\u000az\"]"), "%s", text);
+	ck_assert_msg(strstr(text, "{\"role\": \"dict.data\", \"file\": \"k.dict.data\", \"dtype\": "
+				   "\"|u1\", \"count\": 5, \"nbytes\": 5}"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\"nbytes\": 24, \"file\": \"p\"}"), "%s", text);
+	ck_assert_msg(parse(text, &doc, why) == 0, "%s: %s", why, text);
+	ck_assert_uint_eq(doc.ncols, 3);
+	ck_assert(doc.cols[0].nullable && doc.cols[0].data_bytes == 7);
+	ck_assert_uint_eq(doc.cols[1].ncat, 2);
+	ck_assert_int_eq(memcmp(doc.cols[1].cats->bytes, "a\"\\\nz", 5), 0);
+	tfs_doc_free(&doc);
+	free(text);
+}
+END_TEST
+
 Suite *meta_suite(void)
 {
 	Suite *s = suite_create("meta");
@@ -697,6 +794,7 @@ Suite *meta_suite(void)
 	tcase_add_loop_test(tc, doc_bad, 0, N_BAD_DOCS);
 	tcase_add_test(tc, doc_itemsize_limit);
 	tcase_add_test(tc, doc_size_limit);
+	tcase_add_test(tc, doc_new_kinds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json_uint");
@@ -715,6 +813,7 @@ Suite *meta_suite(void)
 	tcase_add_test(tc, render_empty_table);
 	tcase_add_test(tc, render_exact_integers);
 	tcase_add_test(tc, render_parse_round_trip);
+	tcase_add_test(tc, render_new_kinds);
 	suite_add_tcase(s, tc);
 	return s;
 }
