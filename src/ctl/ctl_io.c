@@ -636,6 +636,7 @@ static int settle_columns(struct import *im, struct tfs_coldef *doc, size_t *ndo
 			doc[(*ndoc)++] = c->def;
 		} else if (is_text(&c->def) && c->data_len != c->def.data_bytes) {
 			c->def.data_bytes = c->data_len;
+			c->def.has_data_bytes = true;
 			c->changed = true;
 		} else if (c->def.type.kind == TFS_CATEGORY && c->fresh.n) {
 			if (grow_categories(c))

@@ -236,7 +236,9 @@ cJSON *ctl_status_load(bool *absent)
 }
 
 /* The keys of the new kinds a column gives: nullable when it is, the size
- * of a utf8 or binary column's data file, a category column's categories
+ * of a utf8 or binary column's data file when it has one to set (else a
+ * new column's is empty and an existing one's kept), a category column's
+ * categories
  * (those it has and those it gains: codes keep their meaning).  -1 when out
  * of memory. */
 static int kind_keys(cJSON *c, const struct tfs_coldef *def)
@@ -247,8 +249,7 @@ static int kind_keys(cJSON *c, const struct tfs_coldef *def)
 
 	if (def->nullable && !cJSON_AddTrueToObject(c, "nullable"))
 		return -1;
-	if ((def->type.kind == TFS_UTF8 || def->type.kind == TFS_BINARY) &&
-	    !cJSON_AddNumberToObject(c, "data_nbytes", (double)def->data_bytes))
+	if (def->has_data_bytes && !cJSON_AddNumberToObject(c, "data_nbytes", (double)def->data_bytes))
 		return -1;
 	if (def->type.kind != TFS_CATEGORY || !k)
 		return 0;

@@ -834,6 +834,7 @@ int ctl_guess_type(struct ctl_guess *g, uint64_t rows, struct tfs_coldef *def, c
 		def->dict_bytes = (uint64_t)g->cats.offsets[g->cats.n];
 	} else if (text) {
 		def->data_bytes = g->text_bytes;
+		def->has_data_bytes = true;
 	}
 	def->type = t;
 	def->itemsize = t.size;

@@ -145,6 +145,9 @@ SNAP=$TMPD/snap.t
 snapshot "$MNT/t" >"$SNAP"
 ctl_status 0 "import the export into t" import t "$TMPD/t.csv"
 unchanged "t after importing its own export" "$MNT/t" "$SNAP"
+# A create that names a text column the table has keeps its bytes.
+check "create t with the columns it has" ctl create t 'name:utf8?' blob:binary
+check_eq "name keeps its values" "[None, '', 'naïve \"q\", 日本\\nx', None]" "$(values t name)"
 
 section "import infers utf8, category and nullable columns"
 py - "$TMPD/inf.csv" <<'EOF'
