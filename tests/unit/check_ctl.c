@@ -1,7 +1,9 @@
-/* tablectl's value and CSV code (src/ctl/ctl_value.c, ctl_csv.c): what export writes, import reads
- * back to the same bytes, for every type and every datetime unit up to the
- * int64 extremes; and CSV type inference never picks a type that changes a
- * value. */
+/* tablectl's value and CSV code (src/ctl/ctl_value.c, ctl_csv.c): what
+ * export writes, import reads back to the same bytes, for every type and
+ * every datetime unit up to the int64 extremes; CSV type inference never
+ * picks a type that changes a value, makes columns with empty fields
+ * nullable and text columns category by its rule; the CSV reader follows
+ * RFC 4180 and names the line of invalid UTF-8. */
 #include "config.h"
 
 #include <check.h>
