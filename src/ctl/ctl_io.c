@@ -378,6 +378,9 @@ static int known_field(struct import *im, size_t i, bool write, uint64_t k)
 			return -1;
 		}
 		if (id < 0 && !missing && !write) {
+			/* a new category goes into meta.json, which holds UTF-8 only */
+			if (ctl_csv_check_utf8(&im->csv, i, c->def.name))
+				return -1;
 			if (memchr(f, '\0', len))
 				return bad_field(im, i, "a category cannot hold a NUL byte");
 			if (ctl_strset_add(&c->fresh, f, len) < 0) {
