@@ -1,7 +1,8 @@
 /* The Arrow IPC file format (Feather v2) of a table, described rather than
  * built: a list of segments (metadata bytes, column memory, zero padding,
- * bools to bit-pack) from which any byte range of the file is produced on
- * demand.  Every buffer is 64-byte aligned in the file, so Arrow readers can
+ * bools to bit-pack, validity bitmaps to build from null masks and codes,
+ * offsets and codes to check as they are copied) from which any byte range
+ * of the file is produced on demand.  Every buffer is 64-byte aligned in the file, so Arrow readers can
  * map it without copying.  Pure: no I/O, no locking. */
 #ifndef TABLEFS_ARROW_FILE_H
 #define TABLEFS_ARROW_FILE_H
@@ -20,12 +21,25 @@ struct tfs_arrow_seg {
 		TFS_ARROW_DATA,	 /* ptr into a column's memory, copied as is */
 		TFS_ARROW_ZERO,	 /* padding; ptr is NULL */
 		TFS_ARROW_BITS,	 /* ptr to nbits 1-byte bools (nonzero = true), packed LSB first */
-		/* (the arrow_file.c implementation may add kinds: validity built
-		 * from a null mask and/or codes, offsets and codes checked as
-		 * they are served) */
+		/* A validity bitmap of nbits rows, packed LSB first: a row's bit
+		 * is 1 unless its byte in the null mask ptr is nonzero or its
+		 * int32 code in aux is -1 (either may be NULL: not looked at). */
+		TFS_ARROW_VALID,
+		/* ptr to len / 8 int64 offsets into a buffer of limit bytes,
+		 * each checked as it is served: the first 0, none below the one
+		 * before it, none past limit; else the read fails with EIO. */
+		TFS_ARROW_OFFSETS,
+		/* ptr to len / 4 int32 codes, each checked as it is served: -1
+		 * or below limit (the number of categories), else EIO.  A -1 is
+		 * served as 0 when limit > 0 (the row is null in its bitmap, so
+		 * its index is unspecified), so that no reader can be handed an
+		 * index outside the dictionary. */
+		TFS_ARROW_CODES,
 	} kind;
 	const void *ptr;
-	uint64_t nbits; /* BITS only: number of bools; len == ceil(nbits / 8) */
+	uint64_t nbits; /* BITS and VALID: number of rows; len == ceil(nbits / 8) */
+	const void *aux; /* VALID: the codes, or NULL */
+	uint64_t limit;	 /* OFFSETS: bytes the offsets point into; CODES: categories */
 };
 
 /* A laid-out file: segments in file order, covering [0, size) without gaps. */
@@ -50,13 +64,17 @@ struct tfs_arrow_col {
 
 /* Checks what a writer may have broken in a column of rows rows: offsets
  * (the first 0, never decreasing, the last inside the data file) and codes
- * (-1 or below ncat).  0, or -EIO with the column, row and value in why. */
+ * (-1 or below ncat), and a category's dictionary offsets.  0, or -EIO with
+ * a one-line reason naming the column, the row and the value in why (also
+ * for a file the column should have and col lacks). */
 int tfs_arrow_check(const struct tfs_arrow_col *col, uint64_t rows, char *why, size_t whylen);
 
 /* Lays out the Arrow IPC file of a table of ncols columns with rows rows
  * (which tfs_arrow_check passed): LargeUtf8/LargeBinary, validity bitmaps
- * from the null masks, dictionary batches for category columns.
- * 0 or -ENOMEM/-EINVAL. */
+ * from the null masks, dictionary batches for category columns (id = the
+ * column's index), null counts as the masks and codes are now.  A table of
+ * fixed-width, non-nullable columns is the file it always was.
+ * 0 or -ENOMEM/-EINVAL (a column Arrow cannot express, or memory missing). */
 int tfs_arrow_layout(const struct tfs_arrow_col *cols, size_t ncols, uint64_t rows,
 		     struct tfs_arrow_layout *out);
 

@@ -295,8 +295,17 @@ int tfs_read(struct tfs_fs *fs, tfs_ino_t ino, tfs_fh_t fh, uint64_t off, size_t
 		if (!*to_free)
 			return -ENOMEM;
 		ssize_t got = tfs_view_read(h->node, off, size, *to_free);
-		if (got < 0)
-			return (int)got; /* offsets or codes a writer broke */
+		if (got < 0) {
+			/* offsets or codes a writer broke since the view was made */
+			pthread_mutex_lock(&fs->lock);
+			if (h->node->kind == TFS_N_ARROW && !h->node->table->removed)
+				tfs_table_refused(h->node->table, "a read of " TFS_ARROW_NAME,
+						  (int)got,
+						  "offsets or codes were broken after the view was "
+						  "made (a writer changed them)");
+			pthread_mutex_unlock(&fs->lock);
+			return (int)got;
+		}
 		*n = (size_t)got;
 		*data = *to_free;
 		return 0;

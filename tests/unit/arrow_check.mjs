@@ -1,6 +1,7 @@
 // arrow_check.mjs PATH ROWS: reads the Arrow IPC file written by arrow_dump
 // with Apache Arrow's JavaScript implementation and checks the schema, the
-// length and every value of every column.  The formulas mirror arrow_dump.c.
+// length and every value (or null) of every column.  The formulas mirror
+// arrow_dump.c.
 // Prints "N passed, N failed" and exits non-zero on any failure.
 import { readFileSync } from 'node:fs';
 import { tableFromIPC, Type, Precision, TimeUnit } from 'apache-arrow';
@@ -66,6 +67,26 @@ cols.push(['vec', fsl(3, (t) => t.typeId === Type.Float && t.precision === Preci
 cols.push(['mat', fsl(2, fsl(3, int(16, true))),
 	(i) => [0, 1].map((a) => [0, 1, 2].map((b) => i16((i % 100) * 100 + a * 10 + b - 1000)))]);
 
+// The columns of several files: [name, type check, value of row i (null
+// for a null), nullable].
+const words = ['a', 'héllo', '日本', 'x,y"z\n'];
+const cats = ['AAPL', 'MSFT', '日本', ''];
+const text = (i) => (i % 5 === 0 ? '' : words[i % 4] + String(i));
+const large = (t) => t.typeId === Type.LargeUtf8;
+const dict = (t) => t.typeId === Type.Dictionary && t.dictionary.typeId === Type.LargeUtf8 &&
+	t.indices.typeId === Type.Int && t.indices.bitWidth === 32 && t.indices.isSigned && !t.isOrdered;
+cols.push(['s', large, (i) => (i === 0 || i === rows - 1 || i % 7 === 3 ? null : text(i)), true]);
+cols.push(['s_all', large, () => null, true]);
+cols.push(['s_none', large, text, false]);
+cols.push(['blob', (t) => t.typeId === Type.LargeBinary,
+	(i) => (i % 6 === 5 ? null : Array.from({ length: i % 4 }, (_, j) => u8(i + 37 * j))), true]);
+cols.push(['sym', dict, (i) => (i % 7 === 3 || i % 5 === 0 ? null : cats[(i % 5) - 1]), true]);
+cols.push(['sym0', dict, () => null, true]);
+cols.push(['qty', int(64, true), (i) => (i % 4 === 1 ? null : BigInt(i * 3 - 100)), true]);
+cols.push(['px', (t) => t.typeId === Type.Float && t.precision === Precision.DOUBLE,
+	(i) => (i % 3 === 2 ? null : i * 0.5 - 7), true]);
+cols.push(['ok', (t) => t.typeId === Type.Bool, (i) => (i % 5 === 4 ? null : i % 2 === 0), true]);
+
 // Turns what Vector.get returns (Vector, typed array, scalar) into plain values.
 function plain(v) {
 	if (v === null || typeof v !== 'object') return v;
@@ -86,13 +107,16 @@ eq('column count', table.numCols, cols.length);
 
 cols.forEach(([name, typeOk, value, how], k) => {
 	const field = table.schema.fields[k];
+	const nullable = how === true;
 	eq(`field ${k} name`, field?.name, name);
 	if (!field) return;
 	check(`${name}: type`, typeOk(field.type), String(field.type));
-	eq(`${name}: nullable`, field.nullable, false);
+	eq(`${name}: nullable`, field.nullable, nullable);
 	const col = table.getChild(name);
 	eq(`${name}: length`, col.length, rows);
-	eq(`${name}: nullCount`, col.nullCount, 0);
+	let nulls = 0;
+	for (let i = 0; i < rows; i++) nulls += value(i) === null;
+	eq(`${name}: nullCount`, col.nullCount, nulls);
 	const raw = how === 'raw' ? col.data[0].values : null;
 	let bad = 0;
 	for (let i = 0; i < rows; i++) {
