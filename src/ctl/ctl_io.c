@@ -37,10 +37,10 @@ static enum file_kind file_kind(const char *path)
  * reading: the descriptor, CTL_CHANGED when it is gone, -1 (reported). */
 static int open_role(const struct ctl_table *t, const struct ctl_col *c, enum tfs_role r)
 {
-	char path[4096], file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+	char path[4096], file[TFS_FILE_NAME_MAX];
 	int fd;
 
-	snprintf(file, sizeof(file), "%s%s", c->file, tfs_role_suffix(r));
+	tfs_role_file(c->file, r, file);
 	if (ctl_path(path, sizeof(path), t->name, file))
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -472,9 +472,9 @@ static int csv_pass(struct import *im, bool write, off_t size)
 /* Opens a file of column c for writing: 0 or -1 (reported). */
 static int open_write(struct import *im, struct icol *c, enum tfs_role r, int *fd)
 {
-	char path[4096], file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+	char path[4096], file[TFS_FILE_NAME_MAX];
 
-	snprintf(file, sizeof(file), "%s%s", c->def.name, tfs_role_suffix(r));
+	tfs_role_file(c->def.name, r, file);
 	if (ctl_path(path, sizeof(path), im->table, file))
 		return -1;
 	*fd = open(path, O_WRONLY | O_CLOEXEC);

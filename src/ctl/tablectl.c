@@ -461,7 +461,7 @@ static int cmd_info(char **args, int nargs, const struct opts *o)
 	struct ctl_grid g = {.ncols = 7,
 			     .right = {false, false, false, false, false, true, false}};
 	char type[TFS_TYPE_STR_MAX], dtype[TFS_TYPE_STR_MAX], shape[200], size[32];
-	char why[TFS_WHY_MAX], files[5 * (TFS_NAME_MAX + TFS_SUFFIX_MAX + 1)];
+	char why[TFS_WHY_MAX], files[TFS_NROLES * TFS_FILE_NAME_MAX];
 	struct ctl_table t;
 	uint64_t total = 0;
 	cJSON *status;
