@@ -650,8 +650,6 @@ static int settle_columns(struct import *im, struct tfs_coldef *doc, size_t *ndo
 			doc[(*ndoc)++] = c->def;
 		if (c->def.type.kind == TFS_CATEGORY && !c->codes.n && codes_of(c))
 			goto out_nomem;
-		if (!(c->buf = realloc(c->buf, c->def.itemsize)))
-			goto out_nomem;
 	}
 	return 0;
 out_nomem:
