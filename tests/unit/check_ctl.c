@@ -450,7 +450,25 @@ START_TEST(test_csv_reader)
 	/* a quote never closed is an error naming the line it opened on */
 	csv_open(&c, "a\n\"open\nmore\n", 13);
 	ck_assert_int_eq(ctl_csv_next(&c), 1);
-	ck_assert_int_eq(ctl_csv_next(&c), -1);
+	{
+		char msg[256];
+		FILE *cap = tmpfile();
+		int saved = dup(2);
+		size_t n;
+
+		ck_assert_ptr_nonnull(cap);
+		fflush(stderr);
+		dup2(fileno(cap), 2);
+		ck_assert_int_eq(ctl_csv_next(&c), -1);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		rewind(cap);
+		n = fread(msg, 1, sizeof(msg) - 1, cap);
+		msg[n] = '\0';
+		fclose(cap);
+		ck_assert_str_eq(msg, "tablectl: import: t.csv:2: unterminated quoted field\n");
+	}
 	ctl_csv_close(&c);
 }
 END_TEST
