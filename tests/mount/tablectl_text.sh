@@ -224,6 +224,18 @@ has "$TMPD/err" "s: offsets corrupt at row 1" "its message"
 ctl_status 1 "export of decreasing offsets" export c "$TMPD/c.csv"
 check "no export left" test ! -e "$TMPD/c.csv"
 py -c 'import numpy as np, sys
+open(sys.argv[1] + "/s", "r+b").write(np.array([0, 3, 11, 11], "<i8").tobytes())' "$MNT/c"
+ctl_status 1 "head of offsets past the data" head c
+has "$TMPD/err" "s: offsets corrupt at row 1: 11 after 3 (data holds 10 bytes)" "its message"
+py -c 'import numpy as np, sys
+open(sys.argv[1] + "/s", "r+b").write(np.array([0, 2**62, -1, 0], "<i8").tobytes())' "$MNT/c"
+ctl_status 1 "head of a huge offset" head c
+has "$TMPD/err" "s: offsets corrupt at row 0: 4611686018427387904 after 0" "its message"
+py -c 'import numpy as np, sys
+open(sys.argv[1] + "/s", "r+b").write(np.array([7, 7, 7, 7], "<i8").tobytes())' "$MNT/c"
+ctl_status 1 "head of offsets that do not start at 0" head c
+has "$TMPD/err" "s: offsets corrupt: the first is 7, not 0" "its message"
+py -c 'import numpy as np, sys
 open(sys.argv[1] + "/s", "r+b").write(np.array([0, 0, 0, 0], "<i8").tobytes())
 open(sys.argv[1] + "/k", "r+b").write(np.array([0, 7, -1], "<i4").tobytes())' "$MNT/c"
 ctl_status 1 "head of a code out of range" head c
