@@ -1,15 +1,22 @@
 #!/bin/bash
 # tablefs CSV import benchmark: one command, root not needed.
 #
-#   bench/import.sh [--size 1G] [--dir /dev/shm] [--no-export] [--tablefs PATH] [--tablectl PATH]
+#   bench/import.sh [--text] [--size 1G] [--dir /dev/shm] [--no-export] [--tablefs PATH]
+#                   [--tablectl PATH]
 #
 # Writes a CSV of about --size bytes (header id,price,flag,ts,name: int64,
 # float64, true/false, ISO-8601 timestamps with milliseconds, strings of 3-12
 # letters) with a small C generator compiled on the spot, mounts a private
 # tablefs, and measures on that same file: `tablectl import` (wall and CPU
-# time, MiB/s of CSV, peak RSS of tablectl), pandas.read_csv with default
-# arguments and with parse_dates=["ts"] (the same types tablectl infers),
-# then `tablectl export` of the table to CSV and of one column to .npy.
+# time, rows/s and MiB/s of CSV, peak RSS of tablectl), pandas.read_csv with
+# default arguments and with parse_dates=["ts"] (the same types tablectl
+# infers), then `tablectl export` of the table to CSV and of one column to
+# .npy.  With --text (default size 100M, about 1.5 million rows) the CSV is
+# text-heavy instead: id,city,sym,note,qty with a utf8 column of words
+# (some non-ASCII), a category column of 50 symbols, quoted notes holding
+# commas and quotes, and empty fields in sym, note and qty; pandas' second
+# read gives sym dtype "category".  Python is /opt/tablefs-venv/bin/python
+# when that venv exists (the tests' interpreter), else /usr/bin/python3.
 # Prints a table and the ratios.  Whatever happens (failure, Ctrl-C) the
 # trap stops the daemon, unmounts and deletes every file it made.  See
 # bench/README.md, section "CSV import".
@@ -19,12 +26,14 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 PY=/usr/bin/python3
+[ -x /opt/tablefs-venv/bin/python ] && PY=/opt/tablefs-venv/bin/python
 TIME=/usr/bin/time
 tablefs=$top/src/tablefs
 tablectl=$top/src/tablectl
-size=1G
+size=
 dir=/dev/shm
 export_too=1
+text=0
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; }
 
@@ -37,6 +46,7 @@ while [ $# -gt 0 ]; do
 		v=$2; shift ;;
 	--size=* | --dir=* | --tablefs=* | --tablectl=*) v=${1#*=} ;;
 	--no-export) export_too=0; shift; continue ;;
+	--text) text=1; shift; continue ;;
 	*) echo "bench/import.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	case $opt in
@@ -49,6 +59,8 @@ while [ $# -gt 0 ]; do
 done
 
 die() { echo "bench/import.sh: $*" >&2; exit 1; }
+
+[ -n "$size" ] || { [ $text -eq 1 ] && size=100M || size=1G; }
 
 # SIZE with an optional K/M/G/T suffix (powers of 1024) to bytes.
 bytes=$(echo "$size" | awk '
@@ -124,6 +136,7 @@ cat >"$work/gen.c" <<'EOF'
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static uint64_t state = 88172645463325252ull;
@@ -139,13 +152,53 @@ static uint64_t next(void)
 int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
-	const char head[] = "id,price,flag,ts,name\n";
+	static const char *const syms[] = {
+	    "AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "BRK.B", "JPM", "V",
+	    "UNH",  "XOM",  "JNJ",  "WMT",  "MA",   "PG",   "HD",   "CVX",   "MRK", "ABBV",
+	    "KO",   "PEP",  "AVGO", "COST", "LLY",  "ORCL", "MCD",  "CSCO",  "ACN", "ABT",
+	    "TMO",  "DHR",  "NKE",  "TXN",  "NEE",  "PM",   "LIN",  "UPS",   "RTX", "HON",
+	    "AMGN", "IBM",  "QCOM", "SBUX", "CAT",  "GS",   "INTU", "AMD",   "BA",  "SAP"};
+	static const char *const accents[] = {"\xc3\xa9", "\xc3\xbc", "\xc3\xb8", "\xe2\x82\xac"};
+	int text = argc > 2 && argv[2][0] == 't';
+	const char *head = text ? "id,city,sym,note,qty\n" : "id,price,flag,ts,name\n";
 	unsigned long long target = argc > 1 ? strtoull(argv[1], NULL, 10) : 0;
-	unsigned long long done = sizeof(head) - 1;
+	unsigned long long done = strlen(head), row = 0;
 	size_t n = 0;
 
 	fputs(head, stdout);
-	while (done < target) {
+	while (text && done < target) {
+		char city[40], note[64];
+		int len = 4 + (int)(next() % 11), c = 0, k;
+		uint64_t r = next();
+
+		for (int i = 0; i < len; i++)
+			city[c++] = (char)('a' + next() % 26);
+		if (r % 8 == 0) { /* some non-ASCII */
+			const char *a = accents[(r >> 8) % 4];
+			while (*a)
+				city[c++] = *a++;
+		}
+		city[c] = '\0';
+		/* a note: empty one time in 10, else quoted with a comma, at times a quote */
+		if ((r >> 16) % 10 == 0)
+			note[0] = '\0';
+		else
+			snprintf(note, sizeof(note), "\"lot %llu, %s%s\"", (unsigned long long)(r >> 40),
+				 (r >> 20) % 4 ? "filled" : "said \"\"ok\"\"", (r >> 24) % 3 ? "" : " late");
+		k = snprintf(buf + n, sizeof(buf) - n, "%llu,%s,%s,%s,", row++, city,
+			     (r >> 28) % 33 == 0 ? "" : syms[(r >> 32) % 50], note);
+		if ((r >> 36) % 20)
+			k += snprintf(buf + n + k, sizeof(buf) - n - k, "%llu", (unsigned long long)(next() % 100000));
+		buf[n + k++] = '\n';
+		n += (size_t)k;
+		done += (unsigned long long)k;
+		if (n > sizeof(buf) - 256) {
+			if (fwrite(buf, 1, n, stdout) != n)
+				return 1;
+			n = 0;
+		}
+	}
+	while (!text && done < target) {
 		char name[16];
 		int len = 3 + (int)(next() % 10), k;
 		long long id = (long long)(next() >> 20) - (1ll << 43);
@@ -175,7 +228,7 @@ EOF
 "$CC" -O2 -o "$work/gen" "$work/gen.c" 2>"$work/cc.log" || { cat "$work/cc.log" >&2; die "cannot compile the generator"; }
 
 echo "writing a CSV of $((bytes >> 20)) MiB in $dir ..." >&2
-"$work/gen" "$bytes" >"$csv" || die "cannot write $csv"
+"$work/gen" "$bytes" "$([ $text -eq 1 ] && echo text || echo numbers)" >"$csv" || die "cannot write $csv"
 csv_bytes=$(stat -c %s "$csv")
 
 # ---- the daemon
@@ -203,14 +256,16 @@ runs() {
 
 runs "tablectl import" import "$tablectl" --mount "$mnt" import bench "$csv"
 rows=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["rows"])' "$mnt/bench/meta.json")
-types=$("$tablectl" --mount "$mnt" info bench | awk 'f && NF { printf "%s%s %s", s, $1, $2; s = ", " } /^NAME/ { f = 1 }')
+types=$("$tablectl" --mount "$mnt" info bench | awk 'f && !NF { exit }
+	f { printf "%s%s %s%s", s, $1, $2, $5 == "yes" ? "?" : ""; s = ", " } /^NAME/ { f = 1 }')
 
 # The pandas process prints read_csv's own time and the rows it read; its
 # peak RSS includes the interpreter and pandas, measured alone as "baseline".
 pyread='
 import sys, time
 import pandas as pd
-kw = {"parse_dates": ["ts"]} if sys.argv[2] == "dates" else {}
+kw = ({"parse_dates": ["ts"]} if sys.argv[2] == "dates" else
+      {"dtype": {"sym": "category"}} if sys.argv[2] == "cats" else {})
 t = time.perf_counter()
 df = pd.read_csv(sys.argv[1], **kw)
 t = time.perf_counter() - t
@@ -218,16 +273,24 @@ print(f"{t:.3f} {len(df)} " + ", ".join(f"{c} {d}" for c, d in df.dtypes.items()
 '
 runs "python3 + import pandas (baseline)" base $PY -c 'import pandas'
 runs "pandas.read_csv" pandas $PY -c "$pyread" "$csv" plain
-runs "pandas.read_csv(parse_dates)" pdates $PY -c "$pyread" "$csv" dates
+if [ $text -eq 1 ]; then
+	second='pandas.read_csv(dtype={sym: category})'
+	runs "$second" pdates $PY -c "$pyread" "$csv" cats
+else
+	second='pandas.read_csv(parse_dates=[ts])'
+	runs "$second" pdates $PY -c "$pyread" "$csv" dates
+fi
 
 if [ $export_too -eq 1 ]; then
 	rm -f "$csv" # room for the export in the same directory
 	runs "tablectl export CSV" expcsv "$tablectl" --mount "$mnt" export bench "$data/out.csv"
 	exp_bytes=$(stat -c %s "$data/out.csv")
 	rm -f "$data/out.csv"
-	runs "tablectl export .npy" expnpy "$tablectl" --mount "$mnt" export bench "$data/ts.npy" --column ts
-	npy_bytes=$(stat -c %s "$data/ts.npy")
-	rm -f "$data/ts.npy"
+	npycol=ts
+	[ $text -eq 1 ] && npycol=sym
+	runs "tablectl export .npy" expnpy "$tablectl" --mount "$mnt" export bench "$data/$npycol.npy" --column $npycol
+	npy_bytes=$(stat -c %s "$data/$npycol.npy")
+	rm -f "$data/$npycol.npy"
 fi
 
 # ---- the report
@@ -245,24 +308,25 @@ echo "tablectl inferred: $types"
 echo "pandas inferred:   $pdtypes"
 echo
 
-# row LABEL NAME BYTES [TIME]: one line of the table; TIME overrides the wall time.
+# row LABEL NAME BYTES ROWS [TIME]: one line of the table; TIME overrides the wall time.
 row() {
 	local t rss user sys
 	read -r t rss user sys <"$work/$2.t"
-	[ $# -ge 4 ] && t=$4
-	awk -v l="$1" -v t="$t" -v r="$rss" -v u="$user" -v s="$sys" -v b="$3" 'BEGIN {
-		printf "%-36s %9.2f %9s %9.1f %9.2f\n", l, t,
+	[ $# -ge 5 ] && t=$5
+	awk -v l="$1" -v t="$t" -v r="$rss" -v u="$user" -v s="$sys" -v b="$3" -v n="$4" 'BEGIN {
+		printf "%-40s %9.2f %10s %9s %9.1f %9.2f\n", l, t,
+			(n > 0 && t > 0) ? sprintf("%.0f", n / t) : "-",
 			(b > 0 && t > 0) ? sprintf("%.1f", b / 1048576 / t) : "-", r / 1024, u + s }'
 }
-printf "%-36s %9s %9s %9s %9s\n" "step" "time (s)" "MiB/s" "RSS (MiB)" "CPU (s)"
-printf -- '-%.0s' $(seq 76); echo
-row "tablectl import (2 passes)" import "$csv_bytes"
-row "python3 + import pandas (baseline)" base 0
-row "pandas.read_csv" pandas "$csv_bytes" "$(cut -d' ' -f1 "$work/pandas.out")"
-row "pandas.read_csv(parse_dates=[ts])" pdates "$csv_bytes" "$(cut -d' ' -f1 "$work/pdates.out")"
+printf "%-40s %9s %10s %9s %9s %9s\n" "step" "time (s)" "rows/s" "MiB/s" "RSS (MiB)" "CPU (s)"
+printf -- '-%.0s' $(seq 91); echo
+row "tablectl import (2 passes)" import "$csv_bytes" "$rows"
+row "python3 + import pandas (baseline)" base 0 0
+row "pandas.read_csv" pandas "$csv_bytes" "$rows" "$(cut -d' ' -f1 "$work/pandas.out")"
+row "$second" pdates "$csv_bytes" "$rows" "$(cut -d' ' -f1 "$work/pdates.out")"
 if [ $export_too -eq 1 ]; then
-	row "tablectl export CSV" expcsv "$exp_bytes"
-	row "tablectl export .npy (ts)" expnpy "$npy_bytes"
+	row "tablectl export CSV" expcsv "$exp_bytes" "$rows"
+	row "tablectl export .npy ($npycol)" expnpy "$npy_bytes" "$rows"
 fi
 echo "  time: wall time of the tablectl process; for pandas, of read_csv alone (without"
 echo "  starting Python); MiB/s: of the CSV read or written (.npy: of the file);"
@@ -274,5 +338,5 @@ read -r _ rd _ <"$work/pdates.t"
 tp=$(cut -d' ' -f1 "$work/pandas.out")
 td=$(cut -d' ' -f1 "$work/pdates.out")
 awk -v ti="$ti" -v tp="$tp" -v td="$td" -v ri="$ri" -v rp="$rp" -v rd="$rd" 'BEGIN {
-	printf "\ntablectl import vs pandas.read_csv: %.2fx its speed (%.2fx with parse_dates), %.3fx its peak RSS (%.3fx)\n",
+	printf "\ntablectl import vs pandas.read_csv: %.2fx its speed (%.2fx against the second read), %.3fx its peak RSS (%.3fx)\n",
 		tp / ti, td / ti, ri / rp, ri / rd }'

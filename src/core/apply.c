@@ -134,7 +134,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_plan *pl
 	size_t ncur = t->ncols, nnew = plan->ncols - ncur;
 	struct column **made = calloc(nnew + 1, sizeof(*made));
 	struct timespec now = tfs_now();
-	char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+	char file[TFS_FILE_NAME_MAX];
 	int rc = -ENOMEM;
 
 	if (!fresh || !made)
@@ -199,7 +199,7 @@ static int execute(struct tfs_fs *fs, struct table *t, const struct tfs_plan *pl
 			/* A name made new needs no dropping; and a create in
 			 * the table (tar's) holds the kernel's directory lock,
 			 * which dropping a name waits for. */
-			snprintf(file, sizeof(file), "%s%s", def->name, tfs_role_suffix(it->role));
+			tfs_role_file(def->name, it->role, file);
 			tfs_notes_add(notes, NULL, &t->dir, file);
 		}
 	}

@@ -181,7 +181,7 @@ struct tfs_notes {
 	struct tfs_note {
 		struct tfs_node *node; /* inode to invalidate, pinned (nopen); or NULL */
 		struct tfs_node *dir; /* directory of an entry to invalidate, pinned; or NULL */
-		char name[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+		char name[TFS_FILE_NAME_MAX];
 		bool later; /* an entry sent after the reply (tfs_hooks) */
 	} *v;
 };

@@ -231,12 +231,12 @@ static int rename_column(struct tfs_fs *fs, struct table *t, const char *name, c
 			i--;
 	}
 	for (int r = 0; r < TFS_NROLES; r++) {
-		char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+		char file[TFS_FILE_NAME_MAX];
 		if (!t->cols[i]->file[r])
 			continue;
 		t->cols[i]->file[r]->ctime = tfs_now();
 		/* the companions' old names go too */
-		snprintf(file, sizeof(file), "%s%s", name, tfs_role_suffix((enum tfs_role)r));
+		tfs_role_file(name, (enum tfs_role)r, file);
 		if (r != TFS_ROLE_MAIN)
 			tfs_notes_add_later(notes, &t->dir, file);
 	}
@@ -339,11 +339,10 @@ int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size
 		 * before its companions, which go with it. */
 		for (size_t i = 0; i < t->ncols; i++) {
 			for (int r = 0; r < TFS_NROLES; r++) {
-				char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+				char file[TFS_FILE_NAME_MAX];
 				if (!t->cols[i]->file[r])
 					continue;
-				snprintf(file, sizeof(file), "%s%s", t->cols[i]->def.name,
-					 tfs_role_suffix((enum tfs_role)r));
+				tfs_role_file(t->cols[i]->def.name, (enum tfs_role)r, file);
 				add_dirent(&c, file, t->cols[i]->file[r]->ino, S_IFREG);
 			}
 		}

@@ -333,11 +333,10 @@ void tfs_invalidate_names(struct tfs_fs *fs)
 		tfs_notes_add(&notes, NULL, &t->dir, TFS_META_NAME);
 		for (size_t i = 0; i < t->ncols; i++) {
 			for (int k = 0; k < TFS_NROLES; k++) {
-				char file[TFS_NAME_MAX + TFS_SUFFIX_MAX + 1];
+				char file[TFS_FILE_NAME_MAX];
 				if (!t->cols[i]->file[k])
 					continue;
-				snprintf(file, sizeof(file), "%s%s", t->cols[i]->def.name,
-					 tfs_role_suffix((enum tfs_role)k));
+				tfs_role_file(t->cols[i]->def.name, (enum tfs_role)k, file);
 				tfs_notes_add(&notes, NULL, &t->dir, file);
 			}
 		}

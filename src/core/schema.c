@@ -197,6 +197,11 @@ const char *tfs_role_suffix(enum tfs_role r)
 	return role_suffix[r];
 }
 
+void tfs_role_file(const char *col, enum tfs_role r, char *buf)
+{
+	snprintf(buf, TFS_FILE_NAME_MAX, "%s%s", col, role_suffix[r]);
+}
+
 bool tfs_coldef_has(const struct tfs_coldef *c, enum tfs_role r)
 {
 	switch (r) {

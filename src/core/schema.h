@@ -37,8 +37,10 @@ enum tfs_role {
 	TFS_NROLES
 };
 
-/* Longest suffix a companion file adds to its column's name. */
+/* Longest suffix a companion file adds to its column's name, and the
+ * buffer for a file's name. */
 #define TFS_SUFFIX_MAX 10
+#define TFS_FILE_NAME_MAX (TFS_NAME_MAX + TFS_SUFFIX_MAX + 1)
 
 /* The categories a written document gives a category column, in the
  * layout of its dictionary files: n + 1 offsets into bytes. */
@@ -75,6 +77,10 @@ bool tfs_coldef_file_bytes(const struct tfs_coldef *c, enum tfs_role r, uint64_t
 /* The suffix of a role's file after the column name: "", ".data", ".null",
  * ".dict", ".dict.data". */
 const char *tfs_role_suffix(enum tfs_role r);
+
+/* Writes the name of column col's file of role r ("col", "col.data") into
+ * buf, TFS_FILE_NAME_MAX bytes. */
+void tfs_role_file(const char *col, enum tfs_role r, char *buf);
 
 /* The role's name in meta.json's "files": "values", "offsets" or "codes"
  * for the main file (by kind), else the suffix without its dot. */

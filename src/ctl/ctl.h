@@ -33,9 +33,10 @@ extern const char *ctl_mount;
 
 /* One column as read back from a table's meta.json. */
 struct ctl_col {
-	struct tfs_coldef def;
+	struct tfs_coldef def; /* def.cats points at cats for a category column */
 	char file[TFS_NAME_MAX + 1];
-	uint64_t nbytes;
+	uint64_t nbytes;      /* all its files together */
+	struct tfs_cats cats; /* a category column's categories, owned */
 };
 
 /* A table as read back from its meta.json. */
@@ -247,6 +248,75 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
  * of ctl_format_item.  Returns 0, or -1 with the reason in why. */
 int ctl_parse_item(const struct tfs_coldef *def, char *text, unsigned char *dst, const char **why);
 
+/* ---- ctl_csv.c: CSV records, text values, sets of strings ---- */
+
+/* A CSV file read record by record (RFC 4180: fields quoted with '"' hold
+ * commas, doubled quotes and line breaks; LF or CRLF line ends; blank lines
+ * between records are skipped). */
+struct ctl_csv {
+	FILE *f;
+	const char *path;
+	char *line;
+	size_t linecap;
+	struct ctl_str rec; /* the record's raw text, lines joined by LF */
+	char *out;	    /* unquoted fields, each NUL-terminated */
+	size_t outcap;
+	char **fields;	  /* the fields of the record */
+	size_t *lens;	  /* their lengths (a field may hold a NUL byte) */
+	bool *quoted;	  /* whether each was quoted: "" is an empty text, not a missing one */
+	uint64_t *lines;  /* the line each starts on */
+	size_t nfields, fieldcap;
+	uint64_t lineno; /* line where the current record starts */
+	uint64_t nlines; /* lines read so far */
+	uint64_t nbytes; /* bytes read so far, for the progress line (ftello costs an lseek) */
+};
+
+/* Reads the next record: 1, 0 at the end, -1 (reported) on error. */
+int ctl_csv_next(struct ctl_csv *c);
+
+/* Frees what the reader holds and closes its file (unless stdin). */
+void ctl_csv_close(struct ctl_csv *c);
+
+/* Length of the valid UTF-8 prefix of the n bytes at p (n when all are). */
+size_t ctl_utf8_prefix(const char *p, size_t n);
+
+/* Checks that field i of the current record is valid UTF-8; else reports
+ * "import: FILE:LINE: column 'name': invalid UTF-8 ..." with the line the bad
+ * byte is on, and returns -1. */
+int ctl_csv_check_utf8(const struct ctl_csv *c, size_t i, const char *name);
+
+/* A set of byte strings, each with its number (the order they came in). */
+struct ctl_strset {
+	size_t n, cap;	 /* members, slots (a power of 2, or 0) */
+	uint64_t bytes;	 /* their lengths together */
+	struct ctl_strent {
+		char *p; /* NULL: an empty slot */
+		size_t len;
+		uint64_t hash;
+		size_t id;
+	} *slot;
+};
+
+/* The number of s in set, or -1 when it is not a member. */
+long ctl_strset_find(const struct ctl_strset *set, const char *s, size_t len);
+
+/* Adds s (a copy) unless it is a member: 1 when added, 0 when it was
+ * there, -1 when out of memory (not reported). */
+int ctl_strset_add(struct ctl_strset *set, const char *s, size_t len);
+
+/* The members sorted bytewise (Unicode order for UTF-8, as Python sorts
+ * str), as categories: malloc'd in cats.  0, or -1 when out of memory. */
+int ctl_strset_sorted(const struct ctl_strset *set, struct tfs_cats *cats);
+
+/* Empties set and frees what it holds. */
+void ctl_strset_free(struct ctl_strset *set);
+
+/* The category rule of CSV import: a text column becomes category when it
+ * has at most CTL_CAT_MAX distinct values, at most one per two rows, and
+ * their text fits in CTL_CAT_BYTES (meta.json lists it); else utf8. */
+#define CTL_CAT_MAX 1000
+#define CTL_CAT_BYTES (1u << 20)
+
 /* What a new column's values could all be, gathered over a CSV import's
  * first pass; start from all zeros. */
 struct ctl_guess {
@@ -257,30 +327,58 @@ struct ctl_guess {
 	enum tfs_unit unit;  /* the finest unit a time seen needs */
 	uint64_t ntimes;     /* times seen (NaT not counted) */
 	__int128 tmin, tmax; /* the earliest and latest, in nanoseconds */
-	size_t maxlen;
-	uint64_t filled;
+	uint64_t filled;     /* fields not blank */
+	uint64_t blank;	     /* fields empty or all blanks, quoted or not */
+	uint64_t absent;     /* fields empty and not quoted: missing text */
+	uint64_t text_bytes; /* bytes of the fields that are not missing text */
+	struct ctl_strset distinct; /* the text values while the category rule may hold */
+	bool many;		    /* more distinct text than the category rule allows */
+	struct tfs_cats cats;	    /* the categories once the type is category */
 };
 
-/* Accounts for one field (modified in place) of a new column. */
-void ctl_guess_update(struct ctl_guess *g, char *field);
+/* Accounts for one field (len bytes, modified in place; quoted as the CSV
+ * had it) of a new column.  0, or -1 when out of memory (not reported). */
+int ctl_guess_update(struct ctl_guess *g, char *field, size_t len, bool quoted);
 
 /* Sets def's type to the first that holds every value seen exactly: bool
  * (true/false, with 0/1), int64, uint64, float64, datetime64 (dates alone
- * [s], timestamps [ns] or the finest unit their range allows), else bytesN.
- * Returns why values that looked like numbers or times became bytes, or
- * NULL. */
-const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def);
+ * [s], timestamps [ns] or the finest unit their range allows), else text:
+ * category by the rule above (def->cats then points at g->cats), or utf8
+ * (def->data_bytes its bytes).  Nullable when a field was missing: blank,
+ * or for text empty and unquoted.  rows: the rows of the file.  *note
+ * says why values that looked like numbers or times became text, or is
+ * NULL.  Returns -1 when out of memory (not reported), else 0. */
+int ctl_guess_type(struct ctl_guess *g, uint64_t rows, struct tfs_coldef *def, const char **note);
+
+/* Frees what a guess holds. */
+void ctl_guess_free(struct ctl_guess *g);
+
+/* Whether field (len bytes, quoted as the CSV had it) is a missing value
+ * of a column of type t: blank for most types; for text (utf8, binary,
+ * category, bytesN) only empty and unquoted, "" being an empty text. */
+bool ctl_field_missing(const struct tfs_type *t, const char *field, size_t len, bool quoted);
+
+/* Appends a text value of a utf8, binary or category column (category:
+ * the category's text): utf8 as it is, binary with printable ASCII as it
+ * is and other bytes and backslash as \xHH.  The short style (head) also
+ * escapes control characters and cuts the value after 60 characters. */
+int ctl_format_text(struct ctl_str *s, enum tfs_kind k, const unsigned char *p, size_t n,
+		    enum ctl_style style);
 
 /* ---- ctl_io.c: the block reader of head and export ---- */
 
 /* Reads a table's rows in blocks, every column at once (head, export). */
 struct ctl_scan {
 	const struct ctl_table *t;
-	int *fds;
-	unsigned char **bufs;
-	uint64_t block; /* rows per block */
-	uint64_t first; /* first row in bufs */
-	uint64_t count; /* rows in bufs */
+	struct ctl_scol {
+		int fd, data_fd, null_fd; /* main file, utf8/binary data, mask (-1: none) */
+		unsigned char *buf;	  /* the block's items; utf8/binary: its count + 1 offsets */
+		unsigned char *nulls;	  /* the block's mask of a nullable column */
+		struct ctl_str data;	  /* utf8/binary: the block's bytes, from offsets[0] */
+	} *cols;
+	uint64_t block; /* rows per block, at most */
+	uint64_t first; /* first row in the block */
+	uint64_t count; /* rows in the block */
 };
 
 /* Opens every column of t for reading: 0, -1 (reported), or CTL_CHANGED
@@ -293,6 +391,11 @@ int ctl_scan_next(struct ctl_scan *s, uint64_t limit);
 
 /* Closes the columns and frees the buffers. */
 void ctl_scan_close(struct ctl_scan *s);
+
+/* Appends the text of row r of the block for column i, or sets *missing
+ * (nothing appended) for a missing value.  0, or -1 out of memory. */
+int ctl_scan_cell(struct ctl_str *out, const struct ctl_scan *s, size_t i, uint64_t r,
+		  enum ctl_style style, bool *missing);
 
 /* ---- ctl_io.c and ctl_npy.c: import and export ---- */
 

@@ -174,6 +174,14 @@ int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const cha
 	size_t n = tfs_npy_header(&c->def, t->rows, head);
 	int in, out, rc = -1;
 
+	if (c->def.type.kind == TFS_UTF8 || c->def.type.kind == TFS_BINARY) {
+		ctl_err("export",
+			"column '%s' is %s: a .npy file holds fixed-width values only; export it "
+			"to .csv, or read its offsets and bytes (%s, %s.data) or table.arrow",
+			c->def.name, c->def.type.kind == TFS_UTF8 ? "utf8" : "binary", c->file,
+			c->file);
+		return -1;
+	}
 	if (ctl_path(cpath, sizeof(cpath), t->name, c->file))
 		return -1;
 	in = open(cpath, O_RDONLY | O_CLOEXEC);
@@ -197,5 +205,14 @@ int ctl_export_npy(const struct ctl_table *t, const struct ctl_col *c, const cha
 		rc = -1;
 	}
 	close(in);
+	/* said once the file is written: what the array leaves out */
+	if (!rc && c->def.type.kind == TFS_CATEGORY)
+		ctl_err("export", "note: column '%s' is category: the .npy holds its int32 codes "
+				  "(-1 missing); its categories are in meta.json",
+			c->def.name);
+	else if (!rc && c->def.nullable)
+		ctl_err("export", "note: column '%s' is nullable: the .npy holds its values; "
+				  "which are missing is in %s.null",
+			c->def.name, c->file);
 	return rc;
 }

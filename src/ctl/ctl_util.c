@@ -135,10 +135,22 @@ int ctl_table_load(const char *table, struct ctl_table *t)
 		goto out_fail;
 	}
 	for (size_t i = 0; i < d.ncols; i++) {
-		t->cols[i].def = d.cols[i];
-		t->cols[i].nbytes = d.rows * d.cols[i].itemsize;
+		struct ctl_col *c = &t->cols[i];
+		uint64_t b;
+
+		c->def = d.cols[i];
+		c->def.cats = NULL;
+		/* the categories meta.json lists, taken over from the document */
+		if (d.cols[i].cats) {
+			c->cats = *d.cols[i].cats;
+			memset(&d.cats[i], 0, sizeof(d.cats[i]));
+			c->def.cats = &c->cats;
+		}
+		for (int r = 0; r < TFS_NROLES; r++)
+			if (tfs_coldef_file_bytes(&c->def, (enum tfs_role)r, d.rows, &b))
+				c->nbytes += b;
 		/* A column's file is named after it (the contract's layout). */
-		snprintf(t->cols[i].file, sizeof(t->cols[i].file), "%s", d.cols[i].name);
+		snprintf(c->file, sizeof(c->file), "%s", d.cols[i].name);
 	}
 	tfs_doc_free(&d);
 	cJSON_Delete(doc);
@@ -157,6 +169,10 @@ out_fail:
 
 void ctl_table_free(struct ctl_table *t)
 {
+	for (size_t i = 0; t->cols && i < t->ncols; i++) {
+		free(t->cols[i].cats.offsets);
+		free(t->cols[i].cats.bytes);
+	}
 	free(t->cols);
 	t->cols = NULL;
 	t->ncols = 0;
@@ -219,6 +235,42 @@ cJSON *ctl_status_load(bool *absent)
 	return doc;
 }
 
+/* The keys of the new kinds a column gives: nullable when it is, the size
+ * of a utf8 or binary column's data file when it has one to set (else a
+ * new column's is empty and an existing one's kept), a category column's
+ * categories
+ * (those it has and those it gains: codes keep their meaning).  -1 when out
+ * of memory. */
+static int kind_keys(cJSON *c, const struct tfs_coldef *def)
+{
+	const struct tfs_cats *k = def->cats;
+	cJSON *list;
+	char *one;
+
+	if (def->nullable && !cJSON_AddTrueToObject(c, "nullable"))
+		return -1;
+	if (def->has_data_bytes && !cJSON_AddNumberToObject(c, "data_nbytes", (double)def->data_bytes))
+		return -1;
+	if (def->type.kind != TFS_CATEGORY || !k)
+		return 0;
+	if (!(list = cJSON_AddArrayToObject(c, "categories")))
+		return -1;
+	for (uint64_t i = 0; i < k->n; i++) {
+		size_t len = (size_t)(k->offsets[i + 1] - k->offsets[i]);
+
+		if (!(one = malloc(len + 1)))
+			return -1;
+		memcpy(one, k->bytes + k->offsets[i], len);
+		one[len] = '\0';
+		if (!cJSON_AddItemToArray(list, cJSON_CreateString(one))) {
+			free(one);
+			return -1;
+		}
+		free(one);
+	}
+	return 0;
+}
+
 static char *schema_doc(bool has_rows, uint64_t rows, const struct tfs_coldef *cols, size_t n)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr, *c, *shape;
@@ -243,6 +295,8 @@ static char *schema_doc(bool has_rows, uint64_t rows, const struct tfs_coldef *c
 			if (!cJSON_AddItemToArray(shape,
 						  cJSON_CreateNumber((double)cols[i].shape[d])))
 				goto out;
+		if (kind_keys(c, &cols[i]))
+			goto out;
 	}
 	if (arr)
 		text = cJSON_PrintUnformatted(doc);

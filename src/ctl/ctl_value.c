@@ -594,6 +594,11 @@ int ctl_parse_scalar(const struct tfs_type *t, char *text, unsigned char *dst, c
 		memset(dst, 0, t->size);
 		*why = "too long for the column";
 		return ctl_bytes_decode(s, dst, t->size) > t->size ? -1 : 0;
+	case TFS_UTF8:
+	case TFS_BINARY:
+	case TFS_CATEGORY:
+		*why = "not a fixed-width type"; /* import converts these itself */
+		return -1;
 	}
 	return -1;
 out_of_range:
@@ -663,11 +668,39 @@ static bool double_exact(const char *s, double d)
 	return !strcmp(want, got);
 }
 
-void ctl_guess_update(struct ctl_guess *g, char *field)
+bool ctl_field_missing(const struct tfs_type *t, const char *field, size_t len, bool quoted)
 {
-	size_t len = ctl_bytes_decode(field, NULL, 0);
-	const char *s = ctl_trim(field), *why;
-	bool has_time, is_int = integer_text(s), int_ok = false;
+	if (tfs_type_is_varlen(t) || t->kind == TFS_BYTES)
+		return !len && !quoted;
+	return strspn(field, " \t") == len;
+}
+
+/* The text side of a guess: the bytes a utf8 column would take, and the
+ * distinct values while the category rule may still hold. */
+static int guess_text(struct ctl_guess *g, const char *field, size_t len, bool quoted)
+{
+	if (!len && !quoted) {
+		g->absent++;
+		return 0;
+	}
+	g->text_bytes += len;
+	if (g->many)
+		return 0;
+	/* meta.json cannot list a category holding a NUL byte */
+	if (!memchr(field, '\0', len) && ctl_strset_add(&g->distinct, field, len) < 0)
+		return -1;
+	if (memchr(field, '\0', len) || g->distinct.n > CTL_CAT_MAX ||
+	    g->distinct.bytes > CTL_CAT_BYTES) {
+		g->many = true;
+		ctl_strset_free(&g->distinct);
+	}
+	return 0;
+}
+
+int ctl_guess_update(struct ctl_guess *g, char *field, size_t len, bool quoted)
+{
+	const char *s, *why;
+	bool has_time, is_int, int_ok = false;
 	int64_t iv = 0;
 	enum tfs_unit u;
 	__int128 secs, ns;
@@ -675,12 +708,20 @@ void ctl_guess_update(struct ctl_guess *g, char *field)
 	char *end;
 	double d;
 
-	if (len > g->maxlen)
-		g->maxlen = len;
-	if (!*s) { /* missing: NaN or NaT later, but no integer or bool */
-		g->no_bool = g->no_int = g->no_uint = true;
-		return;
+	errno = 0;
+	if (guess_text(g, field, len, quoted))
+		return -1;
+	if (memchr(field, '\0', len)) { /* no number holds a NUL: text */
+		g->no_bool = g->no_int = g->no_uint = g->no_float = g->no_time = true;
+		g->filled++;
+		return 0;
 	}
+	s = ctl_trim(field);
+	if (!*s) { /* missing: the column becomes nullable */
+		g->blank++;
+		return 0;
+	}
+	is_int = integer_text(s);
 	g->filled++;
 	if (!strcasecmp(s, "true") || !strcasecmp(s, "false"))
 		g->bool_word = true;
@@ -711,7 +752,7 @@ void ctl_guess_update(struct ctl_guess *g, char *field)
 	if (!g->no_time && strcmp(s, "NaT")) {
 		if (iso_parse(s, &secs, &frac, &has_time, &why)) {
 			g->no_time = true;
-			return;
+			return 0;
 		}
 		ns = secs * 1000000000 + frac;
 		if (!g->ntimes++ || ns < g->tmin)
@@ -723,6 +764,7 @@ void ctl_guess_update(struct ctl_guess *g, char *field)
 			g->unit = u;
 		g->has_time |= has_time;
 	}
+	return 0;
 }
 
 /* Whether every time seen is a value of unit u. */
@@ -735,12 +777,13 @@ static bool times_fit(const struct ctl_guess *g, enum tfs_unit u)
 					       !ns_to_unit(g->tmax, u, &v, &why)));
 }
 
-const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def)
+int ctl_guess_type(struct ctl_guess *g, uint64_t rows, struct tfs_coldef *def, const char **note)
 {
-	struct tfs_type t = {TFS_BYTES, (uint32_t)(g->maxlen ? g->maxlen : 1), TFS_UNIT_NONE};
-	const char *note = NULL;
+	struct tfs_type t = {TFS_UTF8, 8, TFS_UNIT_NONE};
 	enum tfs_unit u = TFS_UNIT_NONE;
+	bool text = false;
 
+	*note = NULL;
 	if (!g->no_time) {
 		/* Dates alone are days: seconds hold every one (see the man
 		 * page on datetime64[D]); timestamps get nanoseconds, as pandas
@@ -753,8 +796,12 @@ const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def)
 			if (times_fit(g, (enum tfs_unit)i))
 				u = (enum tfs_unit)i;
 	}
-	if (!g->filled)
+	/* Nothing but missing values: float64, as pandas reads such a column;
+	 * blanks that were quoted or spaces are text, though. */
+	if (!g->filled && g->blank == g->absent)
 		t = (struct tfs_type){TFS_FLOAT, 8, TFS_UNIT_NONE};
+	else if (!g->filled)
+		text = true;
 	else if (!g->no_bool && g->bool_word)
 		t = (struct tfs_type){TFS_BOOL, 1, TFS_UNIT_NONE};
 	else if (!g->no_int)
@@ -765,12 +812,72 @@ const char *ctl_guess_type(const struct ctl_guess *g, struct tfs_coldef *def)
 		t = (struct tfs_type){TFS_FLOAT, 8, TFS_UNIT_NONE};
 	else if (u)
 		t = (struct tfs_type){TFS_DATETIME, 8, u};
-	else if (!g->no_float)
-		note = "integers that neither int64, uint64 nor float64 hold exactly";
-	else if (!g->no_time && g->ntimes)
-		note = "times that no datetime64 unit holds exactly";
-	def->type = t;
+	else
+		text = true;
+	if (text && !g->no_float)
+		*note = "integers that neither int64, uint64 nor float64 hold exactly";
+	else if (text && !g->no_time && g->ntimes)
+		*note = "times that no datetime64 unit holds exactly";
 	def->ndim = 0;
+	def->nullable = text ? g->absent > 0 : g->blank > 0;
+	def->data_bytes = 0;
+	def->cats = NULL;
+	def->ncat = def->dict_bytes = 0;
+	if (text && !g->many && g->distinct.n * 2 <= rows) {
+		t = (struct tfs_type){TFS_CATEGORY, 4, TFS_UNIT_NONE};
+		free(g->cats.offsets);
+		free(g->cats.bytes);
+		if (ctl_strset_sorted(&g->distinct, &g->cats))
+			return -1;
+		def->cats = &g->cats;
+		def->ncat = g->cats.n;
+		def->dict_bytes = (uint64_t)g->cats.offsets[g->cats.n];
+	} else if (text) {
+		def->data_bytes = g->text_bytes;
+		def->has_data_bytes = true;
+	}
+	def->type = t;
 	def->itemsize = t.size;
-	return note;
+	return 0;
+}
+
+void ctl_guess_free(struct ctl_guess *g)
+{
+	ctl_strset_free(&g->distinct);
+	free(g->cats.offsets);
+	free(g->cats.bytes);
+	memset(&g->cats, 0, sizeof(g->cats));
+}
+
+/* Control characters, which would break head's grid, as \xHH. */
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+int ctl_format_text(struct ctl_str *s, enum tfs_kind k, const unsigned char *p, size_t n,
+		    enum ctl_style style)
+{
+	size_t chars = 0, start = 0;
+	char esc[8];
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		bool escape = k == TFS_BINARY ? c < 0x20 || c >= 0x7f || c == '\\'
+					      : style == CTL_SHORT && is_control(c);
+
+		if (style == CTL_SHORT && (c & 0xc0) != 0x80 && ++chars > 60) {
+			if (ctl_str_add(s, (const char *)p + start, i - start) ||
+			    ctl_str_add(s, "...", 3))
+				return -1;
+			return 0;
+		}
+		if (!escape)
+			continue;
+		snprintf(esc, sizeof(esc), "\\x%02x", c);
+		if (ctl_str_add(s, (const char *)p + start, i - start) || ctl_str_add(s, esc, 4))
+			return -1;
+		start = i + 1;
+	}
+	return ctl_str_add(s, (const char *)p + start, n - start);
 }

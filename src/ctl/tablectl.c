@@ -24,7 +24,7 @@ static const char usage_text[] =
     "Manage the tables of a tablefs mount through plain file operations.\n"
     "\n"
     "Commands:\n"
-    "  create TABLE [--rows N] COL:TYPE[SHAPE]...\n"
+    "  create TABLE [--rows N] COL:TYPE[SHAPE][?]...\n"
     "                          create a table (or add columns / set rows), e.g.\n"
     "                          create trades --rows 1000 price:float64 emb:float32[128]\n"
     "  ls                      list the tables: rows, columns, memory\n"
@@ -49,7 +49,8 @@ static const char usage_text[] =
     "\n"
     "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
     "float64 datetime64[s|ms|us|ns] timedelta64[s|ms|us|ns] bytesN, or numpy dtype\n"
-    "strings such as <f8 or |S16.  SHAPE is the per-row shape: [128] or [28,28].\n"
+    "strings such as <f8 or |S16; utf8 (text), binary, category[CAT,...].  SHAPE is\n"
+    "the per-row shape: [128] or [28,28].  A trailing ? makes a column nullable.\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -77,17 +78,73 @@ static const char *json_str(const cJSON *obj, const char *key, const char *dflt)
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
+/* The categories of "sym:category[AAPL,MSFT]": the text between the
+ * brackets (len bytes at p) is one CSV record, so a category may hold a
+ * comma when quoted.  In the order given: the first is code 0. */
+static int parse_categories(const char *spec, const char *p, size_t len, struct tfs_cats *cats)
+{
+	struct ctl_csv csv = {.path = spec};
+	struct ctl_strset seen = {0};
+	uint64_t bytes = 0;
+	int rc = -1;
+
+	memset(cats, 0, sizeof(*cats));
+	if (len == 0)
+		return 0;
+	csv.f = fmemopen((void *)p, len, "r");
+	if (!csv.f || ctl_csv_next(&csv) <= 0)
+		goto out;
+	cats->offsets = calloc(csv.nfields + 1, sizeof(*cats->offsets));
+	cats->bytes = malloc(len + 1);
+	if (!cats->offsets || !cats->bytes)
+		goto out_nomem;
+	for (size_t i = 0; i < csv.nfields; i++) {
+		int added = ctl_strset_add(&seen, csv.fields[i], csv.lens[i]);
+
+		if (added < 0)
+			goto out_nomem;
+		if (!added || ctl_utf8_prefix(csv.fields[i], csv.lens[i]) != csv.lens[i] ||
+		    memchr(csv.fields[i], '\0', csv.lens[i])) {
+			ctl_err(spec, "category '%s' %s", csv.fields[i],
+				added ? "is not valid UTF-8" : "given twice");
+			goto out;
+		}
+		memcpy(cats->bytes + bytes, csv.fields[i], csv.lens[i]);
+		bytes += csv.lens[i];
+		cats->offsets[i + 1] = (int64_t)bytes;
+	}
+	cats->n = csv.nfields;
+	rc = 0;
+	goto out;
+out_nomem:
+	ctl_err(spec, "%s", strerror(ENOMEM));
+out:
+	if (rc) {
+		free(cats->offsets);
+		free(cats->bytes);
+		memset(cats, 0, sizeof(*cats));
+		if (!csv.f)
+			ctl_err(spec, "%s", strerror(errno));
+	}
+	ctl_strset_free(&seen);
+	ctl_csv_close(&csv);
+	return rc;
+}
+
 /* A column spec "name:type[shape]": a trailing [..] of digits and commas is
- * the shape; any other bracket belongs to the type, as in datetime64[ns].
+ * the shape; any other bracket belongs to the type, as in datetime64[ns];
+ * "category[a,b]" lists categories; a trailing ? makes the column nullable.
  * Only the text is taken apart here: the name, type and shape are checked by
- * tfs_coldef_init, as the daemon checks a column written to meta.json. */
-static int parse_colspec(const char *spec, struct tfs_coldef *def)
+ * tfs_coldef_init, as the daemon checks a column written to meta.json.
+ * cats holds the categories def points to. */
+static int parse_colspec(const char *spec, struct tfs_coldef *def, struct tfs_cats *cats)
 {
 	char why[TFS_WHY_MAX], name[TFS_NAME_MAX + 1], type[TFS_TYPE_STR_MAX * 2];
 	const char *colon = strchr(spec, ':'), *open = NULL, *p;
 	uint64_t dims[TFS_MAX_DIMS];
 	unsigned ndim = 0;
 	size_t tlen, nlen;
+	bool nullable = false, has_cats = false;
 	char *end;
 
 	nlen = colon ? (size_t)(colon - spec) : 0;
@@ -99,7 +156,16 @@ static int parse_colspec(const char *spec, struct tfs_coldef *def)
 	memcpy(name, spec, nlen);
 	name[nlen] = '\0';
 	tlen = strlen(colon + 1);
-	if (tlen && colon[tlen] == ']')
+	if (tlen && colon[tlen] == '?') {
+		nullable = true;
+		tlen--;
+	}
+	if (!strncmp(colon + 1, "category[", 9) && tlen > 9 && colon[tlen] == ']') {
+		if (parse_categories(spec, colon + 10, tlen - 10, cats))
+			return -1;
+		has_cats = true;
+		tlen = 8;
+	} else if (tlen && colon[tlen] == ']')
 		open = strrchr(colon + 1, '[');
 	if (open && strspn(open + 1, "0123456789, ") != (size_t)(colon + tlen - open - 1))
 		open = NULL;
@@ -136,15 +202,24 @@ static int parse_colspec(const char *spec, struct tfs_coldef *def)
 		ctl_err(spec, "%s", why);
 		return -1;
 	}
+	def->nullable = nullable;
+	if (has_cats) {
+		def->cats = cats;
+		def->ncat = cats->n;
+		def->dict_bytes = cats->n ? (uint64_t)cats->offsets[cats->n] : 0;
+	}
 	return 0;
 }
 
 static int cmd_create(char **args, int nargs, const struct opts *o)
 {
 	struct tfs_coldef *defs = calloc((size_t)nargs, sizeof(*defs));
+	struct tfs_cats *cats = calloc((size_t)nargs, sizeof(*cats));
 	int rc = -1;
 
-	if (!defs) {
+	if (!defs || !cats) {
+		free(defs);
+		free(cats);
 		ctl_err("create", "%s", strerror(ENOMEM));
 		return -1;
 	}
@@ -152,7 +227,7 @@ static int cmd_create(char **args, int nargs, const struct opts *o)
 	if (ctl_check_name("create", args[0]))
 		goto out;
 	for (int i = 1; i < nargs; i++) {
-		if (parse_colspec(args[i], &defs[i - 1]))
+		if (parse_colspec(args[i], &defs[i - 1], &cats[i - 1]))
 			goto out;
 		for (int j = 1; j < i; j++) {
 			if (strcmp(defs[j - 1].name, defs[i - 1].name) == 0) {
@@ -164,6 +239,11 @@ static int cmd_create(char **args, int nargs, const struct opts *o)
 	rc = ctl_schema_apply(args[0], args[0], CTL_MKDIR_MAY, o->seen & OPT_ROWS, o->rows, defs,
 			      (size_t)nargs - 1, NULL);
 out:
+	for (int i = 0; i < nargs; i++) {
+		free(cats[i].offsets);
+		free(cats[i].bytes);
+	}
+	free(cats);
 	free(defs);
 	return rc;
 }
@@ -328,15 +408,65 @@ static void shape_text(const struct tfs_coldef *d, char *buf, size_t len)
 		snprintf(buf + off, len - off, "]");
 }
 
+/* The files of column c: the main one and its companions. */
+static void files_text(const struct ctl_col *c, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int r = 0; r < TFS_NROLES && off < len; r++)
+		if (tfs_coldef_has(&c->def, (enum tfs_role)r))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s%s", off ? " " : "",
+						c->file, tfs_role_suffix((enum tfs_role)r));
+}
+
+/* The categories of the table's category columns, the first 20 of each. */
+static int print_categories(const struct ctl_table *t)
+{
+	struct ctl_str line = {0};
+	bool header = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < t->ncols && !rc; i++) {
+		const struct ctl_col *c = &t->cols[i];
+
+		if (c->def.type.kind != TFS_CATEGORY)
+			continue;
+		if (!header)
+			printf("\ncategories:\n");
+		header = true;
+		ctl_str_clear(&line);
+		rc = ctl_str_printf(&line, "  %s (%" PRIu64 "):", c->def.name, c->cats.n);
+		for (uint64_t k = 0; !rc && k < c->cats.n && k < 20; k++) {
+			int64_t a = c->cats.offsets[k];
+
+			rc = ctl_str_add(&line, k ? ", " : " ", k ? 2 : 1) ||
+			     ctl_format_text(&line, TFS_UTF8,
+					     (const unsigned char *)c->cats.bytes + a,
+					     (size_t)(c->cats.offsets[k + 1] - a), CTL_SHORT);
+		}
+		if (!rc && c->cats.n > 20)
+			rc = ctl_str_printf(&line, ", ... (%" PRIu64 " more)", c->cats.n - 20);
+		if (!rc)
+			printf("%s\n", line.p);
+	}
+	ctl_str_free(&line);
+	if (rc)
+		ctl_err(NULL, "%s", strerror(ENOMEM));
+	return rc ? -1 : 0;
+}
+
 static int cmd_info(char **args, int nargs, const struct opts *o)
 {
-	struct ctl_grid g = {.ncols = 5, .right = {false, false, false, false, true}};
+	struct ctl_grid g = {.ncols = 7,
+			     .right = {false, false, false, false, false, true, false}};
 	char type[TFS_TYPE_STR_MAX], dtype[TFS_TYPE_STR_MAX], shape[200], size[32];
-	char why[TFS_WHY_MAX];
+	char why[TFS_WHY_MAX], files[TFS_NROLES * TFS_FILE_NAME_MAX];
 	struct ctl_table t;
 	uint64_t total = 0;
 	cJSON *status;
 	bool absent, refused;
+	int rc;
 
 	(void)nargs, (void)o;
 	if (ctl_table_load(args[0], &t))
@@ -359,20 +489,28 @@ static int cmd_info(char **args, int nargs, const struct opts *o)
 		ctl_grid_put(&g, "TYPE");
 		ctl_grid_put(&g, "DTYPE");
 		ctl_grid_put(&g, "SHAPE");
+		ctl_grid_put(&g, "NULLABLE");
 		ctl_grid_put(&g, "BYTES");
+		ctl_grid_put(&g, "FILES");
 	}
 	for (size_t i = 0; i < t.ncols; i++) {
 		tfs_type_name(&t.cols[i].def.type, type, sizeof(type));
 		tfs_type_dtype(&t.cols[i].def.type, dtype, sizeof(dtype));
 		shape_text(&t.cols[i].def, shape, sizeof(shape));
+		files_text(&t.cols[i], files, sizeof(files));
 		ctl_grid_put(&g, t.cols[i].def.name);
 		ctl_grid_put(&g, type);
 		ctl_grid_put(&g, dtype);
 		ctl_grid_put(&g, shape);
+		ctl_grid_put(&g, t.cols[i].def.nullable ? "yes" : "no");
 		ctl_grid_putf(&g, "%" PRIu64, t.cols[i].nbytes);
+		ctl_grid_put(&g, files);
 	}
+	rc = ctl_grid_flush(&g);
+	if (!rc)
+		rc = print_categories(&t);
 	ctl_table_free(&t);
-	return ctl_grid_flush(&g);
+	return rc;
 }
 
 /* What head has read: the first limit rows, as text in a grid. */
@@ -388,6 +526,7 @@ static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 	struct head *h = arg;
 	struct ctl_scan scan;
 	enum tfs_kind k;
+	bool missing;
 	int more;
 
 	(void)attempt;
@@ -398,7 +537,7 @@ static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 	for (size_t i = 0; i < t->ncols && i < 16; i++) {
 		k = t->cols[i].def.type.kind;
 		h->g.right[i] = t->cols[i].def.ndim == 0 && k != TFS_BYTES && k != TFS_BOOL &&
-				k != TFS_DATETIME;
+				k != TFS_DATETIME && !tfs_type_is_varlen(&t->cols[i].def.type);
 	}
 	for (size_t i = 0; i < t->ncols; i++)
 		ctl_grid_put(&h->g, t->cols[i].def.name);
@@ -409,11 +548,9 @@ static int head_reader(const struct ctl_table *t, void *arg, int attempt)
 		for (uint64_t r = 0; r < scan.count; r++) {
 			for (size_t i = 0; i < t->ncols; i++) {
 				ctl_str_clear(&cell);
-				if (ctl_format_item(&cell, &t->cols[i].def,
-						    scan.bufs[i] + r * t->cols[i].def.itemsize,
-						    CTL_SHORT))
+				if (ctl_scan_cell(&cell, &scan, i, r, CTL_SHORT, &missing))
 					h->g.oom = true;
-				ctl_grid_put(&h->g, cell.p ? cell.p : "");
+				ctl_grid_put(&h->g, missing ? "NA" : cell.p ? cell.p : "");
 			}
 		}
 	}
@@ -598,7 +735,7 @@ static const struct command {
 	const char *usage; /* what "tablectl COMMAND --help" prints */
 } commands[] = {
     {"create", cmd_create, 1, -1, OPT_ROWS,
-     "Usage: tablectl [--mount DIR] create TABLE [--rows N] COL:TYPE[SHAPE]...\n"
+     "Usage: tablectl [--mount DIR] create TABLE [--rows N] COL:TYPE[SHAPE][?]...\n"
      "\n"
      "Create TABLE with N rows (default 0) and the columns given, zero-filled; on an\n"
      "existing table add the columns given and, with --rows, resize it.\n"
@@ -607,8 +744,12 @@ static const struct command {
      "\n"
      "Types: bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32\n"
      "float64 datetime64[s|ms|us|ns] timedelta64[s|ms|us|ns] bytesN, or numpy dtype\n"
-     "strings such as <f8 or |S16.  SHAPE is the per-row shape: [128] or [28,28].\n"
-     "Example: tablectl create trades --rows 1000 price:float64 'emb:float32[128]'\n"},
+     "strings such as <f8 or |S16; utf8 (text), binary (bytes of any length),\n"
+     "category[CAT,...] (text from a list; the first is code 0).  SHAPE is the\n"
+     "per-row shape: [128] or [28,28].  A trailing ? makes the column nullable: its\n"
+     "values may be missing (COL.null), and are at first.\n"
+     "Example: tablectl create trades --rows 1000 price:float64 'emb:float32[128]'\n"
+     "         'sym:category[AAPL,MSFT]' 'note:utf8?' 'qty:int64?'\n"},
     {"ls", cmd_ls, 0, 0, 0,
      "Usage: tablectl [--mount DIR] ls\n"
      "\n"
@@ -616,11 +757,12 @@ static const struct command {
     {"info", cmd_info, 1, 1, 0,
      "Usage: tablectl [--mount DIR] info TABLE\n"
      "\n"
-     "Show a table's rows, version and columns (name, type, dtype, shape, bytes).\n"},
+     "Show a table's rows, version and columns (name, type, dtype, shape, nullable,\n"
+     "bytes, files), and the categories of category columns.\n"},
     {"head", cmd_head, 1, 1, OPT_LINES,
      "Usage: tablectl [--mount DIR] head TABLE [-n N]\n"
      "\n"
-     "Print the first N rows of TABLE (default 10).\n"
+     "Print the first N rows of TABLE (default 10); NA for a missing value.\n"
      "\n"
      "  -n, --lines N           rows to print\n"},
     {"import", cmd_import, 2, 2, OPT_COLUMN,
@@ -629,7 +771,9 @@ static const struct command {
      "\n"
      "Load a CSV file (a header line of column names, then one line per row) or\n"
      "one column from a .npy file.  The table is created if needed and resized to\n"
-     "the file's rows; new columns get the first type that holds all their values.\n"
+     "the file's rows; new columns get the first type that holds all their values,\n"
+     "else category (at most 1000 distinct values, one per two rows) or utf8, and\n"
+     "are nullable when a field is empty (a quoted \"\" is an empty text).\n"
      "Bad input is reported with its line and column and changes nothing.\n"
      "\n"
      "  -c, --column NAME       the column a .npy file loads (default: its name)\n"},

@@ -137,10 +137,10 @@ big,neg,ok,words,caps,bits,flags,when,day,later,huge,mix
 18446744073709551615,7,,True,FALSE,1,1,2024-01-02 01:04:05.5-00:30,0001-01-01,NaT,2,1
 EOF
 ctl_status 0 "import inf.csv" import inf "$TMPD/inf.csv"
-has "$TMPD/err" "column 'huge' stored as bytes20" "note for a column no number type holds"
-has "$TMPD/err" "column 'mix' stored as bytes16" "note for integers float64 would round"
+has "$TMPD/err" "column 'huge' stored as text (utf8): integers that neither" "note for a column no number type holds"
+has "$TMPD/err" "column 'mix' stored as text (utf8)" "note for integers float64 would round"
 for pair in big:uint64 neg:int64 ok:float64 words:bool caps:bool bits:int64 flags:bool \
-	'when:datetime64[ns]' 'day:datetime64[s]' 'later:datetime64[us]' huge:bytes20 mix:bytes16; do
+	'when:datetime64[ns]' 'day:datetime64[s]' 'later:datetime64[us]' huge:utf8 mix:utf8; do
 	check_eq "type of ${pair%%:*}" "${pair#*:}" "$(type_of inf "${pair%%:*}")"
 done
 ctl_status 0 "head inf" head inf
@@ -170,10 +170,10 @@ héllo,"naïve, ""quoted"""
 tab\x09and\\backslash,\xff\xfe
 EOF
 ctl_status 0 "import text.csv" import text "$TMPD/text.csv"
-check_eq "type of name" bytes17 "$(type_of text name)"
+check_eq "type of name" utf8 "$(type_of text name)"
 ctl_status 0 "export text" export text "$TMPD/text.out.csv"
 check "text.csv comes out as it went in" cmp "$TMPD/text.csv" "$TMPD/text.out.csv"
-check_eq "stored bytes" "68c3a96c6c6f" "$(head -c 6 "$MNT/text/name" | od -An -tx1 | tr -d ' \n')"
+check_eq "stored bytes" "68c3a96c6c6f" "$(head -c 6 "$MNT/text/name.data" | od -An -tx1 | tr -d ' \n')"
 ctl_status 0 "head text" head text
 has "$TMPD/out" "日本語" "head prints UTF-8"
 has "$TMPD/out" '\xff\xfe' "head escapes invalid UTF-8"

@@ -1,13 +1,16 @@
-/* tablectl's value code (src/ctl/ctl_value.c): what export writes, import reads
- * back to the same bytes, for every type and every datetime unit up to the
- * int64 extremes; and CSV type inference never picks a type that changes a
- * value. */
+/* tablectl's value and CSV code (src/ctl/ctl_value.c, ctl_csv.c): what
+ * export writes, import reads back to the same bytes, for every type and
+ * every datetime unit up to the int64 extremes; CSV type inference never
+ * picks a type that changes a value, makes columns with empty fields
+ * nullable and text columns category by its rule; the CSV reader follows
+ * RFC 4180 and names the line of invalid UTF-8. */
 #include "config.h"
 
 #include <check.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -220,20 +223,34 @@ START_TEST(test_bytes_text)
 }
 END_TEST
 
-/* Infers the type of a column of the given values (NULL-terminated). */
-static const char *guess(struct tfs_type *t, const char *const *vals)
+/* Infers the type of a column of the given values (NULL-terminated; a
+ * value starting with '"' counts as quoted, the quote dropped), one per row. */
+static const char *guess_def(struct tfs_coldef *d, const char *const *vals)
 {
 	struct ctl_guess g;
-	struct tfs_coldef d = {0};
 	const char *note;
+	uint64_t rows = 0;
 	char buf[128];
 
 	memset(&g, 0, sizeof(g));
-	for (; *vals; vals++) {
-		snprintf(buf, sizeof(buf), "%s", *vals);
-		ctl_guess_update(&g, buf);
+	memset(d, 0, sizeof(*d));
+	for (; *vals; vals++, rows++) {
+		bool quoted = (*vals)[0] == '"';
+
+		snprintf(buf, sizeof(buf), "%s", *vals + quoted);
+		ck_assert_int_eq(ctl_guess_update(&g, buf, strlen(buf), quoted), 0);
 	}
-	note = ctl_guess_type(&g, &d);
+	ck_assert_int_eq(ctl_guess_type(&g, rows, d, &note), 0);
+	d->cats = NULL; /* freed with g */
+	ctl_guess_free(&g);
+	return note;
+}
+
+static const char *guess(struct tfs_type *t, const char *const *vals)
+{
+	struct tfs_coldef d;
+	const char *note = guess_def(&d, vals);
+
 	*t = d.type;
 	return note;
 }
@@ -264,16 +281,15 @@ START_TEST(test_inference)
 	GUESS(TFS_FLOAT, 8, TFS_UNIT_NONE, "1e300", "-2");
 	/* nothing holds these exactly: kept as text, with a note */
 	ck_assert_ptr_nonnull(guess(&t, huge));
-	ck_assert_int_eq(t.kind, TFS_BYTES);
-	ck_assert_uint_eq(t.size, 20);
+	ck_assert_int_eq(t.kind, TFS_UTF8);
 	ck_assert_ptr_nonnull(guess(&t, mixed));
-	ck_assert_int_eq(t.kind, TFS_BYTES);
-	GUESS(TFS_BYTES, 5, TFS_UNIT_NONE, "1e400", "2");
+	ck_assert_int_eq(t.kind, TFS_UTF8);
+	GUESS(TFS_UTF8, 8, TFS_UNIT_NONE, "1e400", "2");
 	/* bools: the words in any case, with 0 and 1; 0 and 1 alone are integers */
 	GUESS(TFS_BOOL, 1, TFS_UNIT_NONE, "true", "False", "TRUE", "false");
 	GUESS(TFS_BOOL, 1, TFS_UNIT_NONE, "True", "0", "1");
 	GUESS(TFS_INT, 8, TFS_UNIT_NONE, "0", "1", "1");
-	GUESS(TFS_BYTES, 5, TFS_UNIT_NONE, "true", "2", "false");
+	GUESS(TFS_UTF8, 8, TFS_UNIT_NONE, "true", "2", "false");
 	/* times: dates alone are [s]; timestamps [ns], or coarser when wide */
 	GUESS(TFS_DATETIME, 8, TFS_UNIT_S, "2024-01-02", "0001-01-01", "NaT", "");
 	GUESS(TFS_DATETIME, 8, TFS_UNIT_NS, "2024-01-02T03:04:05+02:00", "2024-01-02T03:04:05Z",
@@ -283,9 +299,264 @@ START_TEST(test_inference)
 	GUESS(TFS_DATETIME, 8, TFS_UNIT_US, "10000-01-01T00:00:00", "-0001-01-01T00:00:00");
 	GUESS(TFS_DATETIME, 8, TFS_UNIT_S, "300000000-01-01T00:00:00", "2024-01-01T00:00:00");
 	ck_assert_ptr_nonnull(guess(&t, wide));
-	ck_assert_int_eq(t.kind, TFS_BYTES);
+	ck_assert_int_eq(t.kind, TFS_UTF8);
 	GUESS(TFS_FLOAT, 8, TFS_UNIT_NONE, "", "");
 	GUESS(TFS_DATETIME, 8, TFS_UNIT_NS, "NaT", "");
+}
+END_TEST
+
+/* Empty fields make a column nullable, whatever its type; for text only
+ * an empty unquoted field is missing, "" being an empty text. */
+START_TEST(test_inference_nullable)
+{
+	static const char *const ints[] = {"1", "", "3", NULL};
+	static const char *const bools[] = {"", "true", "false", NULL};
+	static const char *const floats[] = {"0.5", " ", "2", NULL};
+	static const char *const times[] = {"2024-01-02", "", NULL};
+	static const char *const none[] = {"", "", NULL};
+	static const char *const full[] = {"1", "2", NULL};
+	static const char *const words[] = {"a", "", "b", "c", NULL};
+	static const char *const quoted[] = {"a", "\"", "b", "c", NULL};
+	static const char *const blanks[] = {"\"", "\"", NULL};
+	struct tfs_coldef d;
+
+	guess_def(&d, ints);
+	ck_assert(d.type.kind == TFS_INT && d.nullable);
+	guess_def(&d, bools);
+	ck_assert(d.type.kind == TFS_BOOL && d.nullable);
+	guess_def(&d, floats);
+	ck_assert(d.type.kind == TFS_FLOAT && d.nullable);
+	guess_def(&d, times);
+	ck_assert(d.type.kind == TFS_DATETIME && d.nullable);
+	guess_def(&d, none);
+	ck_assert(d.type.kind == TFS_FLOAT && d.nullable);
+	guess_def(&d, full);
+	ck_assert(d.type.kind == TFS_INT && !d.nullable);
+	guess_def(&d, words);
+	ck_assert(d.type.kind == TFS_UTF8 && d.nullable);
+	ck_assert_uint_eq(d.data_bytes, 3);
+	guess_def(&d, quoted);
+	ck_assert(d.type.kind == TFS_UTF8 && !d.nullable);
+	guess_def(&d, blanks);
+	ck_assert(d.type.kind == TFS_CATEGORY && !d.nullable);
+}
+END_TEST
+
+/* Category when distinct values <= 1000 and <= rows / 2, else utf8; the
+ * categories sorted. */
+START_TEST(test_category_rule)
+{
+	static const char *const five[] = {"b", "a", "c", "d", "e", "a", "b", "c", "d", "e", NULL};
+	static const char *const six[] = {"b", "a", "c", "d", "e", "f", "b", "c", "d", "e", NULL};
+	static const char *const missing[] = {"x", "", "y", "x", "y", "", NULL};
+	struct ctl_guess g;
+	struct tfs_coldef d;
+	uint64_t n;
+	char buf[16];
+
+	guess_def(&d, five);
+	ck_assert_int_eq(d.type.kind, TFS_CATEGORY);
+	ck_assert_uint_eq(d.ncat, 5);
+	ck_assert(!d.nullable);
+	guess_def(&d, six);
+	ck_assert_int_eq(d.type.kind, TFS_UTF8);
+	guess_def(&d, missing);
+	ck_assert(d.type.kind == TFS_CATEGORY && d.nullable);
+	/* 1000 distinct values over 2000 rows: category; 1001 over 2002: not */
+	for (int over = 0; over < 2; over++) {
+		const char *note;
+
+		memset(&g, 0, sizeof(g));
+		n = 1000 + (uint64_t)over;
+		for (uint64_t r = 0; r < 2 * n; r++) {
+			snprintf(buf, sizeof(buf), "v%04" PRIu64, (n - 1 - r % n));
+			ck_assert_int_eq(ctl_guess_update(&g, buf, strlen(buf), false), 0);
+		}
+		ck_assert_int_eq(ctl_guess_type(&g, 2 * n, &d, &note), 0);
+		ck_assert_int_eq(d.type.kind, over ? TFS_UTF8 : TFS_CATEGORY);
+		if (!over) {
+			ck_assert_uint_eq(d.ncat, 1000);
+			ck_assert_uint_eq(g.cats.n, 1000);
+			ck_assert(!memcmp(g.cats.bytes, "v0000v0001", 10));
+			ck_assert(!memcmp(g.cats.bytes + 5 * 999, "v0999", 5));
+		} else {
+			ck_assert_uint_eq(d.data_bytes, 5 * 2 * n);
+		}
+		ctl_guess_free(&g);
+	}
+}
+END_TEST
+
+/* Writes text to a temporary file and opens a CSV reader on it. */
+static void csv_open(struct ctl_csv *c, const char *text, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = "t.csv";
+	c->f = tmpfile();
+	ck_assert_ptr_nonnull(c->f);
+	ck_assert_uint_eq(fwrite(text, 1, len, c->f), len);
+	rewind(c->f);
+}
+
+#define FIELD(c, i, want, q)                                                                       \
+	do {                                                                                       \
+		ck_assert_uint_eq((c)->lens[i], sizeof(want) - 1);                                 \
+		ck_assert_msg(!memcmp((c)->fields[i], want, sizeof(want) - 1), "field %d: '%s'", \
+			      (int)(i), (c)->fields[i]);                                           \
+		ck_assert_int_eq((c)->quoted[i], q);                                               \
+	} while (0)
+
+/* RFC 4180: commas, doubled quotes and line breaks inside quotes; CRLF;
+ * blank lines skipped; empty unquoted and quoted fields told apart; the
+ * line each field starts on. */
+START_TEST(test_csv_reader)
+{
+	static const char text[] = "a,b,c\r\n"
+				   "1,\"x,y\",\"say \"\"hi\"\"\"\r\n"
+				   "\r\n"
+				   ",\"\",\"two\r\nlines\"\r\n"
+				   "h\xc3\xa9,\"\n\",z\0w\n"
+				   "last,,\"\"";
+	struct ctl_csv c;
+
+	csv_open(&c, text, sizeof(text) - 1);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_uint_eq(c.nfields, 3);
+	FIELD(&c, 2, "c", false);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_uint_eq(c.lineno, 2);
+	FIELD(&c, 0, "1", false);
+	FIELD(&c, 1, "x,y", true);
+	FIELD(&c, 2, "say \"hi\"", true);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_uint_eq(c.lineno, 4);
+	FIELD(&c, 0, "", false);
+	FIELD(&c, 1, "", true);
+	FIELD(&c, 2, "two\nlines", true);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_uint_eq(c.lineno, 6);
+	FIELD(&c, 0, "h\xc3\xa9", false);
+	FIELD(&c, 1, "\n", true);
+	FIELD(&c, 2, "z\0w", false);
+	ck_assert_uint_eq(c.lines[2], 7);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_uint_eq(c.lineno, 8);
+	ck_assert_uint_eq(c.nfields, 3);
+	FIELD(&c, 1, "", false);
+	FIELD(&c, 2, "", true);
+	ck_assert_int_eq(ctl_csv_next(&c), 0);
+	ctl_csv_close(&c);
+
+	/* a quote never closed is an error naming the line it opened on */
+	csv_open(&c, "a\n\"open\nmore\n", 13);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	{
+		char msg[256];
+		FILE *cap = tmpfile();
+		int saved = dup(2);
+		size_t n;
+
+		ck_assert_ptr_nonnull(cap);
+		fflush(stderr);
+		dup2(fileno(cap), 2);
+		ck_assert_int_eq(ctl_csv_next(&c), -1);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		rewind(cap);
+		n = fread(msg, 1, sizeof(msg) - 1, cap);
+		msg[n] = '\0';
+		fclose(cap);
+		ck_assert_str_eq(msg, "tablectl: import: t.csv:2: unterminated quoted field\n");
+	}
+	ctl_csv_close(&c);
+}
+END_TEST
+
+/* Runs check on field i of the next record with stderr captured: returns
+ * what ctl_csv_check_utf8 returned, the message in msg. */
+static int utf8_message(struct ctl_csv *c, size_t i, char *msg, size_t len)
+{
+	FILE *cap = tmpfile();
+	int saved = dup(2), rc;
+	size_t n;
+
+	ck_assert_ptr_nonnull(cap);
+	fflush(stderr);
+	dup2(fileno(cap), 2);
+	rc = ctl_csv_check_utf8(c, i, "note");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(cap);
+	n = fread(msg, 1, len - 1, cap);
+	msg[n] = '\0';
+	fclose(cap);
+	return rc;
+}
+
+/* Invalid UTF-8 is reported with the line the bad byte is on, also inside
+ * a quoted field over several lines. */
+START_TEST(test_csv_utf8)
+{
+	static const char text[] = "id,note\n"
+				   "1,fine \xe2\x82\xac\n"
+				   "2,\"one\ntwo \xff\"\n"
+				   "3,\xc0\xaf\n";
+	struct ctl_csv c;
+	char msg[512];
+
+	csv_open(&c, text, sizeof(text) - 1);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_int_eq(utf8_message(&c, 1, msg, sizeof(msg)), 0);
+	ck_assert_str_eq(msg, "");
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_int_eq(utf8_message(&c, 1, msg, sizeof(msg)), -1);
+	ck_assert_msg(strstr(msg, "t.csv:4: column 'note': invalid UTF-8 (byte 0xff)"), "%s", msg);
+	ck_assert_int_eq(ctl_csv_next(&c), 1);
+	ck_assert_int_eq(utf8_message(&c, 1, msg, sizeof(msg)), -1);
+	ck_assert_msg(strstr(msg, "t.csv:5: column 'note': invalid UTF-8 (byte 0xc0)"), "%s", msg);
+	ctl_csv_close(&c);
+	ck_assert_uint_eq(ctl_utf8_prefix("ab\xed\xa0\x80", 5), 2); /* a surrogate */
+	ck_assert_uint_eq(ctl_utf8_prefix("0123456789abcdef\xf0\x9f\x98\x80", 20), 20);
+}
+END_TEST
+
+/* Text as head and export print it. */
+START_TEST(test_format_text)
+{
+	struct ctl_str s = {0};
+	char long_text[100];
+
+	ck_assert_int_eq(ctl_format_text(&s, TFS_BINARY, (const unsigned char *)"a\\b\x00\xff~", 6,
+					 CTL_FULL),
+			 0);
+	ck_assert_str_eq(s.p, "a\\x5cb\\x00\\xff~");
+	ctl_str_clear(&s);
+	ck_assert_int_eq(ctl_format_text(&s, TFS_UTF8, (const unsigned char *)"a\nb\\", 4, CTL_FULL),
+			 0);
+	ck_assert_str_eq(s.p, "a\nb\\");
+	ctl_str_clear(&s);
+	ck_assert_int_eq(ctl_format_text(&s, TFS_UTF8, (const unsigned char *)"a\nb", 3, CTL_SHORT),
+			 0);
+	ck_assert_str_eq(s.p, "a\\x0ab");
+	ctl_str_clear(&s);
+	memset(long_text, 'x', sizeof(long_text));
+	ck_assert_int_eq(ctl_format_text(&s, TFS_UTF8, (const unsigned char *)long_text,
+					 sizeof(long_text), CTL_SHORT),
+			 0);
+	ck_assert_uint_eq(s.len, 63);
+	ck_assert_str_eq(s.p + 60, "...");
+	ctl_str_free(&s);
+	/* a binary value read back from its text */
+	{
+		char text[] = "a\\x5cb\\x00\\xff~";
+		unsigned char back[8];
+
+		ck_assert_uint_eq(ctl_bytes_decode(text, back, sizeof(back)), 6);
+		ck_assert(!memcmp(back, "a\\b\x00\xff~", 6));
+	}
 }
 END_TEST
 
@@ -300,6 +571,11 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_bytes_text);
 	tcase_add_test(tc, test_inference);
+	tcase_add_test(tc, test_inference_nullable);
+	tcase_add_test(tc, test_category_rule);
+	tcase_add_test(tc, test_csv_reader);
+	tcase_add_test(tc, test_csv_utf8);
+	tcase_add_test(tc, test_format_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
