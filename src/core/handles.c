@@ -190,6 +190,9 @@ int tfs_open(struct tfs_fs *fs, tfs_ino_t ino, int flags, const struct tfs_cred 
 		   (flags & O_ACCMODE) != O_RDONLY) {
 		/* A category's dictionary: codes never change meaning. */
 		rc = -EPERM;
+	} else if ((rc = tfs_view_open_check(node)) < 0) {
+		/* broken since the view was made: refused before a reader
+		 * maps it, rather than failing its reads */
 	} else {
 		rc = handle_new(fs, node, fs->epoch << 40 | ++fs->next_fh,
 				(flags & O_ACCMODE) != O_RDONLY, cred, &h);

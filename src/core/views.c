@@ -110,12 +110,40 @@ static void arrow_col(const struct column *c, struct tfs_arrow_col *a)
 		a->dict_data = f[TFS_ROLE_DICT_DATA]->store.map;
 }
 
+/* Checks what writers put into t's offsets and codes; lock held.  0, or
+ * -EIO with the reason made t's last_error. */
+static int check_table(struct table *t)
+{
+	struct tfs_arrow_col col;
+	char why[TFS_WHY_MAX];
+	int rc;
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		arrow_col(t->cols[i], &col);
+		rc = tfs_arrow_check(&col, t->rows, why, sizeof(why));
+		if (rc < 0) {
+			tfs_table_refused(t, TFS_ARROW_NAME, rc, why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int tfs_view_open_check(struct tfs_node *view)
+{
+	/* A retired view shows extents no longer current: nobody writes
+	 * through their names any more, and who has them open was told. */
+	if (view->kind != TFS_N_ARROW || !view->linked || view->table->removed ||
+	    view->table->arrow != view)
+		return 0;
+	return check_table(view->table);
+}
+
 static int arrow_view(struct tfs_fs *fs, struct table *t, struct tfs_node **out)
 {
 	struct tfs_arrow_col *cols = calloc(t->ncols + 1, sizeof(*cols));
 	struct tfs_node **files = calloc(t->ncols * TFS_NROLES + 1, sizeof(*files));
 	struct tfs_node *view = NULL;
-	char why[TFS_WHY_MAX];
 	size_t nfiles = 0;
 	int rc = -ENOMEM;
 
@@ -126,15 +154,13 @@ static int arrow_view(struct tfs_fs *fs, struct table *t, struct tfs_node **out)
 	}
 	if (!cols || !files)
 		goto out;
+	/* What writers put into offsets and codes is checked before a
+	 * reader is handed a file that points by them. */
+	rc = check_table(t);
+	if (rc < 0)
+		goto out;
 	for (size_t i = 0; i < t->ncols; i++) {
 		arrow_col(t->cols[i], &cols[i]);
-		/* What writers put into offsets and codes is checked before
-		 * a reader is handed a file that points by them. */
-		rc = tfs_arrow_check(&cols[i], t->rows, why, sizeof(why));
-		if (rc < 0) {
-			tfs_table_refused(t, TFS_ARROW_NAME, rc, why);
-			goto out;
-		}
 		for (int r = 0; r < TFS_NROLES; r++)
 			if (t->cols[i]->file[r])
 				files[nfiles++] = t->cols[i]->file[r];

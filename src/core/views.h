@@ -20,6 +20,10 @@ void tfs_view_free(struct tfs_fs *fs, struct tfs_node *view);
  * node (hollow) for the kernel's lookup count; lock held. */
 void tfs_view_hollow(struct tfs_fs *fs, struct tfs_node *view);
 
+/* Checks again, as a view is opened, what writers may have broken since it
+ * was made (table.arrow: offsets and codes); lock held.  0 or -EIO. */
+int tfs_view_open_check(struct tfs_node *view);
+
 /* Size of a view in bytes. */
 uint64_t tfs_view_size(const struct tfs_node *view);
 
