@@ -370,6 +370,7 @@ int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_nod
 	e->node = node;
 	e->dir = dir;
 	e->later = false;
+	e->deleted = 0;
 	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
 	if (node)
 		node->nopen++;
@@ -387,13 +388,25 @@ int tfs_notes_add_later(struct tfs_notes *notes, struct tfs_node *dir, const cha
 	return rc;
 }
 
+int tfs_notes_add_deleted(struct tfs_notes *notes, struct tfs_node *dir, const char *name,
+			  tfs_ino_t child)
+{
+	int rc = tfs_notes_add_later(notes, dir, name);
+
+	if (rc == 0)
+		notes->v[notes->n - 1].deleted = child;
+	return rc;
+}
+
 void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send)
 {
 	const struct tfs_hooks *h = &fs->cfg.hooks;
 
 	for (size_t i = 0; send && i < notes->n; i++) {
 		struct tfs_note *e = &notes->v[i];
-		if (e->dir && e->later && h->inval_entry_later)
+		if (e->dir && e->deleted && h->delete_later)
+			h->delete_later(h->ctx, e->dir->ino, e->deleted, e->name);
+		else if (e->dir && e->later && !e->deleted && h->inval_entry_later)
 			h->inval_entry_later(h->ctx, e->dir->ino, e->name);
 		else if (e->dir && !e->later && h->inval_entry)
 			h->inval_entry(h->ctx, e->dir->ino, e->name);
@@ -489,7 +502,7 @@ void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_at
 		break;
 	case TFS_N_COLUMN:
 		a->size = node->store.size;
-		a->nlink = node->col ? 1 : 0;
+		a->nlink = node->col && !(node->col->hidden & 1u << node->role) ? 1 : 0;
 		break;
 	case TFS_N_STATUS:
 		a->size = fs->up->generated_size(fs, node);
@@ -549,7 +562,8 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 		}
 		if (tfs_role_parse(name, col, &role) == 0) {
 			i = tfs_column_find(t, col);
-			if (i >= 0 && t->cols[i]->file[role]) {
+			if (i >= 0 && t->cols[i]->file[role] &&
+			    !(t->cols[i]->hidden & 1u << role)) {
 				*out = t->cols[i]->file[role];
 				return 0;
 			}

@@ -97,6 +97,11 @@ struct tfs_node {
 struct column {
 	struct tfs_coldef def; /* name, type, shape, sizes of the files; cats NULL; lock */
 	struct tfs_node *file[TFS_NROLES]; /* current extent of each file it has, else NULL; lock */
+	/* Bit r: the companion file of role r was unlinked.  Its name is
+	 * gone until it is created again or the column deleted; its storage
+	 * stays the column's (rm -r unlinks the companions, listed first,
+	 * before the main file, which deletes the column).  lock */
+	unsigned hidden;
 };
 
 struct table {
@@ -183,6 +188,7 @@ struct tfs_notes {
 		struct tfs_node *dir; /* directory of an entry to invalidate, pinned; or NULL */
 		char name[TFS_FILE_NAME_MAX];
 		bool later; /* an entry sent after the reply (tfs_hooks) */
+		tfs_ino_t deleted; /* later: the deleted entry's node, else 0 */
 	} *v;
 };
 
@@ -252,6 +258,11 @@ int tfs_notes_add(struct tfs_notes *notes, struct tfs_node *node, struct tfs_nod
 /* Adds the notification of the entry name in dir to send after the reply
  * (see tfs_hooks.inval_entry_later); pins dir.  Lock held. */
 int tfs_notes_add_later(struct tfs_notes *notes, struct tfs_node *dir, const char *name);
+
+/* Adds the notification that the entry name in dir, of node child, was
+ * deleted, to send after the reply; pins dir.  Lock held. */
+int tfs_notes_add_deleted(struct tfs_notes *notes, struct tfs_node *dir, const char *name,
+			  tfs_ino_t child);
 
 /* Sends the notifications, then drops the pins; lock NOT held. */
 void tfs_notes_flush(struct tfs_fs *fs, struct tfs_notes *notes, bool send);

@@ -485,6 +485,14 @@ static void send_inval_entry(struct ll *ll, tfs_ino_t dir, const char *name)
 			strerror(-rc));
 }
 
+static void send_delete(struct ll *ll, tfs_ino_t dir, tfs_ino_t child, const char *name)
+{
+	int rc = fuse_lowlevel_notify_delete(ll->se, dir, child, name, strlen(name));
+
+	if (rc < 0 && rc != -ENOENT)
+		tfs_log(TFS_LOG_WARNING, "cannot drop deleted name '%s': %s", name, strerror(-rc));
+}
+
 /* Notifications are sent from the request handler that caused them, before
  * it replies: whoever changed a table sees the change at once (a column
  * opened by name right after a resize is the new extent).  The kernel may
@@ -498,6 +506,7 @@ static void send_inval_entry(struct ll *ll, tfs_ino_t dir, const char *name)
 struct ll_note {
 	struct ll_note *next;
 	tfs_ino_t ino; /* the directory, for an entry; else the inode */
+	tfs_ino_t child; /* a deleted entry's inode; else 0 */
 	bool entry;
 	char name[];
 };
@@ -527,7 +536,9 @@ static void *notifier_main(void *arg)
 		if (!n->head)
 			n->tail = &n->head;
 		pthread_mutex_unlock(&n->lock);
-		if (e->entry)
+		if (e->child)
+			send_delete(ll, e->ino, e->child, e->name);
+		else if (e->entry)
 			send_inval_entry(ll, e->ino, e->name);
 		else
 			send_inval_inode(ll, e->ino);
@@ -576,7 +587,7 @@ void tfs_ll_notifier_stop(struct ll *ll)
 }
 
 /* Queues a notification for the notifier thread (single-threaded daemon). */
-static void queue_note(struct ll_notifier *n, tfs_ino_t ino, const char *name)
+static void queue_note(struct ll_notifier *n, tfs_ino_t ino, tfs_ino_t child, const char *name)
 {
 	struct ll_note *e = malloc(sizeof(*e) + (name ? strlen(name) : 0) + 1);
 
@@ -586,6 +597,7 @@ static void queue_note(struct ll_notifier *n, tfs_ino_t ino, const char *name)
 	}
 	e->next = NULL;
 	e->ino = ino;
+	e->child = child;
 	e->entry = name != NULL;
 	strcpy(e->name, name ? name : "");
 	pthread_mutex_lock(&n->lock);
@@ -600,7 +612,7 @@ static void hook_inval_inode(void *ctx, tfs_ino_t ino)
 	struct ll *ll = ctx;
 
 	if (ll->singlethread && ll->notifier)
-		queue_note(ll->notifier, ino, NULL);
+		queue_note(ll->notifier, ino, 0, NULL);
 	else
 		send_inval_inode(ll, ino);
 }
@@ -610,7 +622,7 @@ static void hook_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
 	struct ll *ll = ctx;
 
 	if (ll->singlethread && ll->notifier)
-		queue_note(ll->notifier, dir, name);
+		queue_note(ll->notifier, dir, 0, name);
 	else
 		send_inval_entry(ll, dir, name);
 }
@@ -620,7 +632,15 @@ static void hook_inval_entry_later(void *ctx, tfs_ino_t dir, const char *name)
 	struct ll *ll = ctx;
 
 	if (ll->notifier)
-		queue_note(ll->notifier, dir, name);
+		queue_note(ll->notifier, dir, 0, name);
+}
+
+static void hook_delete_later(void *ctx, tfs_ino_t dir, tfs_ino_t child, const char *name)
+{
+	struct ll *ll = ctx;
+
+	if (ll->notifier)
+		queue_note(ll->notifier, dir, child, name);
 }
 
 static void hook_extent_gone(void *ctx, int backing_id)
@@ -643,5 +663,6 @@ void tfs_ll_hooks(struct ll *ll, struct tfs_hooks *hooks)
 	hooks->inval_inode = hook_inval_inode;
 	hooks->inval_entry = hook_inval_entry;
 	hooks->inval_entry_later = hook_inval_entry_later;
+	hooks->delete_later = hook_delete_later;
 	hooks->extent_gone = hook_extent_gone;
 }

@@ -39,7 +39,8 @@ struct fake {
 	struct {
 		tfs_ino_t dir;
 		char name[TFS_NAME_MAX + 16];
-	} entries[FAKE_MAX]; /* inval_entry */
+		tfs_ino_t child; /* delete_later's; 0 for inval_entry */
+	} entries[FAKE_MAX]; /* inval_entry, inval_entry_later, delete_later */
 	size_t nentries;
 	int gone[FAKE_MAX]; /* version_gone */
 	size_t ngone;
@@ -66,8 +67,18 @@ static void fake_inval_entry(void *ctx, tfs_ino_t dir, const char *name)
 	if (f->dead || f->nentries == FAKE_MAX)
 		return;
 	f->entries[f->nentries].dir = dir;
+	f->entries[f->nentries].child = 0;
 	snprintf(f->entries[f->nentries].name, sizeof(f->entries[0].name), "%s", name);
 	f->nentries++;
+}
+
+static void fake_delete_later(void *ctx, tfs_ino_t dir, tfs_ino_t child, const char *name)
+{
+	struct fake *f = ctx;
+
+	fake_inval_entry(ctx, dir, name);
+	if (f->nentries && !f->dead)
+		f->entries[f->nentries - 1].child = child;
 }
 
 static void fake_version_gone(void *ctx, int backing_id)
@@ -157,6 +168,7 @@ static struct tfs_config config(uint64_t epoch, uint64_t mem_limit, uint64_t max
 			.inval_inode = fake_inval_inode,
 			.inval_entry = fake_inval_entry,
 			.inval_entry_later = fake_inval_entry,
+			.delete_later = fake_delete_later,
 			.extent_gone = fake_version_gone,
 			.persist_put = fake_put,
 			.persist_drop = fake_drop,
@@ -206,6 +218,16 @@ static bool saw_entry(tfs_ino_t dir, const char *name)
 {
 	for (size_t i = 0; i < fake.nentries; i++)
 		if (fake.entries[i].dir == dir && strcmp(fake.entries[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A deletion of name in dir (of node child, or of any: 0) was sent. */
+static bool saw_deleted(tfs_ino_t dir, const char *name, tfs_ino_t child)
+{
+	for (size_t i = 0; i < fake.nentries; i++)
+		if (fake.entries[i].dir == dir && strcmp(fake.entries[i].name, name) == 0 &&
+		    fake.entries[i].child && (!child || fake.entries[i].child == child))
 			return true;
 	return false;
 }
@@ -1245,14 +1267,14 @@ START_TEST(test_companion_files)
 	/* the dictionary cannot be written */
 	ck_assert_int_eq(tfs_open(fs, dict.ino, O_RDWR, &cred, &fh, &(enum tfs_node_kind){0}),
 			 -EPERM);
-	/* listed, main file first, meta.json last */
+	/* listed, companions before their main file, meta.json last */
 	ck_assert_int_eq(tfs_readdir(fs, t, &ents, &n), 0);
 	ck_assert_uint_eq(n, 2 + 6 + 1);
-	ck_assert_str_eq(ents[2].name, "s");
-	ck_assert_str_eq(ents[3].name, "s.data");
-	ck_assert_str_eq(ents[4].name, "s.null");
-	ck_assert_str_eq(ents[5].name, "k");
-	ck_assert_str_eq(ents[7].name, "k.dict.data");
+	ck_assert_str_eq(ents[2].name, "s.data");
+	ck_assert_str_eq(ents[3].name, "s.null");
+	ck_assert_str_eq(ents[4].name, "s");
+	ck_assert_str_eq(ents[6].name, "k.dict.data");
+	ck_assert_str_eq(ents[7].name, "k");
 	ck_assert_str_eq(ents[8].name, TFS_META_NAME);
 	free(ents);
 
@@ -1314,10 +1336,30 @@ START_TEST(test_companion_files)
 	ck_assert(saw_entry(t, "s.data") && saw_entry(t, "s.null"));
 	ck_assert_int_eq(lookup_err(t, "s.data"), -ENOENT);
 	ck_assert_uint_eq(look(t, "u.data").size, 7);
-	/* any file deletes the column; its other names then unlink quietly */
+	/* a companion's name goes alone, and comes back by create with
+	 * the column's bytes; the main file takes the column along */
+	ck_assert_int_eq(tfs_unlink(fs, t, "u.data"), 0);
+	ck_assert_int_eq(lookup_err(t, "u.data"), -ENOENT);
+	ck_assert_int_eq(tfs_unlink(fs, t, "u.data"), -ENOENT);
+	ck_assert_uint_eq(look(t, "u").size, 40);
+	ck_assert_int_eq(tfs_readdir(fs, t, &ents, &n), 0);
+	for (size_t j = 0; j < n; j++)
+		ck_assert_str_ne(ents[j].name, "u.data");
+	free(ents);
+	ck_assert_int_eq(create_err(t, "u.data"), 0);
+	s = read_all(look(t, "u.data").ino, &n);
+	ck_assert_mem_eq(s, "hello\0\0", 7);
+	free(s);
 	ck_assert_int_eq(tfs_unlink(fs, t, "u.null"), 0);
-	ck_assert_int_eq(lookup_err(t, "u"), -ENOENT);
+	crash_and_restart();
+	ck_assert_int_eq(lookup_err(t, "u.null"), -ENOENT);
+	fake.nentries = 0;
+	x = look(t, "u.data");
 	ck_assert_int_eq(tfs_unlink(fs, t, "u"), 0);
+	ck_assert_int_eq(lookup_err(t, "u.data"), -ENOENT);
+	ck_assert(saw_deleted(t, "u.data", x.ino));
+	ck_assert(!saw_deleted(t, "u.null", 0));
+	/* names the kernel kept (rm -r listed them) unlink quietly */
 	ck_assert_int_eq(tfs_unlink(fs, t, "u.data"), 0);
 	ck_assert_int_eq(tfs_unlink(fs, t, "u.dict"), -ENOENT);
 	/* and are not made again by name */
