@@ -25,8 +25,9 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
+# The interpreter of the tests: scripts/install-deps's pinned venv.
 PY=/usr/bin/python3
-[ -x /opt/tablefs-venv/bin/python ] && PY=/opt/tablefs-venv/bin/python
+[ -x "${TABLEFS_VENV:-/opt/tablefs-venv}/bin/python3" ] && PY=${TABLEFS_VENV:-/opt/tablefs-venv}/bin/python3
 TIME=/usr/bin/time
 tablefs=$top/src/tablefs
 tablectl=$top/src/tablectl

@@ -23,7 +23,9 @@ set -eu
 MNT=${TABLEFS_MOUNT:-/mnt/tables}
 TABLE=trades
 ROWS=5000
+# The interpreter of the tests: scripts/install-deps's pinned venv.
 PY=/usr/bin/python3
+[ -x "${TABLEFS_VENV:-/opt/tablefs-venv}/bin/python3" ] && PY=${TABLEFS_VENV:-/opt/tablefs-venv}/bin/python3
 
 remount=no
 for arg in "$@"; do
