@@ -502,7 +502,7 @@ void tfs_fill_attr(struct tfs_fs *fs, const struct tfs_node *node, struct tfs_at
 		break;
 	case TFS_N_COLUMN:
 		a->size = node->store.size;
-		a->nlink = node->col && !(node->col->hidden & 1u << node->role) ? 1 : 0;
+		a->nlink = node->col ? 1 : 0;
 		break;
 	case TFS_N_STATUS:
 		a->size = fs->up->generated_size(fs, node);
@@ -562,8 +562,7 @@ static int lookup_locked(struct tfs_fs *fs, struct tfs_node *dir, const char *na
 		}
 		if (tfs_role_parse(name, col, &role) == 0) {
 			i = tfs_column_find(t, col);
-			if (i >= 0 && t->cols[i]->file[role] &&
-			    !(t->cols[i]->hidden & 1u << role)) {
+			if (i >= 0 && t->cols[i]->file[role]) {
 				*out = t->cols[i]->file[role];
 				return 0;
 			}

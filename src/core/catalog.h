@@ -45,8 +45,9 @@ struct tfs_hooks {
 	 * (a rename or unlink there; dropping them at once would wait for
 	 * that lock, held until we reply). */
 	void (*inval_entry_later)(void *ctx, tfs_ino_t dir, const char *name);
-	/* The entry name in dir, of node child, was deleted (sent after the
-	 * reply, as above): the kernel drops it and lets the inode go. */
+	/* The entry name in dir, of node child, was deleted: sent a moment
+	 * after the reply (a tool that listed the name may unlink it
+	 * meanwhile), the kernel drops it and lets the inode go. */
 	void (*delete_later)(void *ctx, tfs_ino_t dir, tfs_ino_t child, const char *name);
 	/* A column extent is gone: release what the data path tied to it. */
 	void (*extent_gone)(void *ctx, int backing_id);

@@ -97,11 +97,6 @@ struct tfs_node {
 struct column {
 	struct tfs_coldef def; /* name, type, shape, sizes of the files; cats NULL; lock */
 	struct tfs_node *file[TFS_NROLES]; /* current extent of each file it has, else NULL; lock */
-	/* Bit r: the companion file of role r was unlinked.  Its name is
-	 * gone until it is created again or the column deleted; its storage
-	 * stays the column's (rm -r unlinks the companions, listed first,
-	 * before the main file, which deletes the column).  lock */
-	unsigned hidden;
 };
 
 struct table {

@@ -573,19 +573,9 @@ int tfs_create(struct tfs_fs *fs, tfs_ino_t dir, const char *name, int flags,
 	} else if (tfs_column_find(t, name) >= 0) {
 		rc = -EEXIST;
 	} else if (tfs_role_parse(name, col, &role) == 0 && role != TFS_ROLE_MAIN) {
-		/* Companion files come and go with their column; one whose
-		 * name was unlinked has it again, with the column's bytes
-		 * (tar -x unlinks each file it writes back). */
+		/* Companion files come and go with their column. */
 		i = tfs_column_find(t, col);
-		if (i < 0 || !t->cols[i]->file[role]) {
-			rc = -EPERM;
-		} else if (!(t->cols[i]->hidden & 1u << role)) {
-			rc = -EEXIST;
-		} else {
-			t->cols[i]->hidden &= ~(1u << role);
-			node = t->cols[i]->file[role];
-			tfs_persist_table(fs, t);
-		}
+		rc = i >= 0 && t->cols[i]->file[role] ? -EEXIST : -EPERM;
 	} else {
 		rc = 1; /* a deleted column, or nothing */
 	}

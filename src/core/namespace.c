@@ -87,15 +87,16 @@ static void column_remove(struct tfs_fs *fs, struct table *t, size_t i, const ch
 	tfs_table_changed(fs, t, notes);
 	t->dir.mtime = t->dir.ctime = tfs_now();
 	tfs_persist_table(fs, t);
-	/* The kernel drops the name it removed itself; those of the other
-	 * files still named it is told of after the reply (it holds the
-	 * directory's lock until then), so that it lets their inodes go. */
+	/* The kernel drops the name it removed itself.  It is told of the
+	 * other files' names a moment after the reply (it holds the
+	 * directory's lock until then, and rm -r, which listed them, unlinks
+	 * them meanwhile), so that it lets their inodes, and memory, go. */
 	for (int r = 0; r < TFS_NROLES; r++) {
 		char file[TFS_FILE_NAME_MAX];
 		if (!c->file[r])
 			continue;
 		tfs_role_file(c->def.name, (enum tfs_role)r, file);
-		if (!(c->hidden & 1u << r) && strcmp(file, removed ? removed : "") != 0)
+		if (strcmp(file, removed ? removed : "") != 0)
 			tfs_notes_add_deleted(notes, &t->dir, file, c->file[r]->ino);
 		tfs_extent_retire(fs, c->file[r]);
 	}
@@ -159,19 +160,9 @@ int tfs_unlink(struct tfs_fs *fs, tfs_ino_t dir, const char *name)
 		rc = tfs_view_lookup(fs, t, name, &view) == 0 ? -EPERM : -ENOENT;
 	} else if ((i = tfs_column_find(t, col)) < 0 || !t->cols[i]->file[role]) {
 		rc = gone_file(t, col, role) ? 0 : -ENOENT;
-	} else if (role != TFS_ROLE_MAIN) {
-		/* A companion's name goes, its storage stays the column's
-		 * until the main file goes (rm -r lists companions first),
-		 * or comes back when created again (tar -x). */
-		if (t->cols[i]->hidden & 1u << role) {
-			rc = -ENOENT;
-		} else {
-			t->cols[i]->hidden |= 1u << role;
-			t->dir.mtime = t->dir.ctime = tfs_now();
-			tfs_persist_table(fs, t);
-		}
 	} else {
-		/* The main file deletes the column and all its files. */
+		/* Any file of a column deletes the column: its files go
+		 * together. */
 		tfs_table_gone_add(t, &t->cols[i]->def);
 		column_remove(fs, t, (size_t)i, name, &notes);
 	}
@@ -355,13 +346,12 @@ int tfs_readdir(struct tfs_fs *fs, tfs_ino_t ino, struct tfs_dirent **ents, size
 		twalk_r(fs->tables, collect_table, &c);
 	} else {
 		/* Columns first and meta.json last, so that rm -r removes
-		 * the columns before it tries meta.json; a column's companion
-		 * files before its main file, which takes them along. */
+		 * the columns before it tries meta.json; a column's main file
+		 * before its companions, which go with it. */
 		for (size_t i = 0; i < t->ncols; i++) {
-			for (int k = 1; k <= TFS_NROLES; k++) {
-				int r = k % TFS_NROLES; /* TFS_ROLE_MAIN last */
+			for (int r = 0; r < TFS_NROLES; r++) {
 				char file[TFS_FILE_NAME_MAX];
-				if (!t->cols[i]->file[r] || t->cols[i]->hidden & 1u << r)
+				if (!t->cols[i]->file[r])
 					continue;
 				tfs_role_file(t->cols[i]->def.name, (enum tfs_role)r, file);
 				add_dirent(&c, file, t->cols[i]->file[r]->ino, S_IFREG);

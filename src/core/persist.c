@@ -55,7 +55,6 @@ struct rec_table {
 struct rec_column {
 	struct tfs_coldef def; /* cats is NULL */
 	tfs_ino_t extent_ino[TFS_NROLES]; /* 0 for a file the column has not */
-	uint64_t hidden; /* struct column's */
 };
 
 static struct rec_times times_of(const struct tfs_node *n)
@@ -129,7 +128,6 @@ void tfs_persist_table(struct tfs_fs *fs, struct table *t)
 		c[i].def = t->cols[i]->def;
 		for (int k = 0; k < TFS_NROLES; k++)
 			c[i].extent_ino[k] = t->cols[i]->file[k] ? t->cols[i]->file[k]->ino : 0;
-		c[i].hidden = t->cols[i]->hidden;
 	}
 	fs->cfg.hooks.persist_put(fs->cfg.hooks.ctx, TFS_REC_TABLE, t->dir.ino, r, len, -1);
 	free(r);
@@ -232,7 +230,6 @@ static int restore_table(struct tfs_fs *fs, const struct rec_table *r, size_t le
 			return -ENOMEM;
 		col->def = c[i].def;
 		col->def.cats = NULL;
-		col->hidden = (unsigned)c[i].hidden & ~1u; /* never the main file */
 		for (int k = 0; k < TFS_NROLES; k++) {
 			if (!v[k])
 				continue;

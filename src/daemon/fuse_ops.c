@@ -507,11 +507,14 @@ struct ll_note {
 	struct ll_note *next;
 	tfs_ino_t ino; /* the directory, for an entry; else the inode */
 	tfs_ino_t child; /* a deleted entry's inode; else 0 */
+	struct timespec when; /* not sent before (CLOCK_MONOTONIC) */
 	bool entry;
 	char name[];
 };
 
 struct ll_notifier {
+	struct ll *ll;
+	double delay; /* seconds each note waits; constant */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -519,10 +522,33 @@ struct ll_notifier {
 	bool stop; /* lock */
 };
 
+/* Now on the monotonic clock, plus seconds. */
+static struct timespec mono_after(double seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += (time_t)seconds;
+	t.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static bool mono_past(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
 static void *notifier_main(void *arg)
 {
-	struct ll *ll = arg;
-	struct ll_notifier *n = ll->notifier;
+	struct ll_notifier *n = arg;
+	struct ll *ll = n->ll;
 	struct ll_note *e;
 
 	pthread_mutex_lock(&n->lock);
@@ -531,6 +557,11 @@ static void *notifier_main(void *arg)
 			pthread_cond_wait(&n->wake, &n->lock);
 		if (!n->head)
 			break;
+		/* a deferred note waits for its time (at stop, no longer) */
+		if (!n->stop && !mono_past(&n->head->when)) {
+			pthread_cond_timedwait(&n->wake, &n->lock, &n->head->when);
+			continue;
+		}
 		e = n->head;
 		n->head = e->next;
 		if (!n->head)
@@ -549,30 +580,8 @@ static void *notifier_main(void *arg)
 	return NULL;
 }
 
-int tfs_ll_notifier_start(struct ll *ll)
+static void notifier_stop(struct ll_notifier *n)
 {
-	struct ll_notifier *n = calloc(1, sizeof(*n));
-	int rc;
-
-	if (!n)
-		return -ENOMEM;
-	pthread_mutex_init(&n->lock, NULL);
-	pthread_cond_init(&n->wake, NULL);
-	n->tail = &n->head;
-	ll->notifier = n;
-	rc = pthread_create(&n->thread, NULL, notifier_main, ll);
-	if (rc != 0) {
-		ll->notifier = NULL;
-		free(n);
-		return -rc;
-	}
-	return 0;
-}
-
-void tfs_ll_notifier_stop(struct ll *ll)
-{
-	struct ll_notifier *n = ll->notifier;
-
 	if (!n)
 		return;
 	pthread_mutex_lock(&n->lock);
@@ -583,7 +592,62 @@ void tfs_ll_notifier_stop(struct ll *ll)
 	pthread_cond_destroy(&n->wake);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
-	ll->notifier = NULL;
+}
+
+/* A thread that sends the notifications queued to it, each delay seconds
+ * after it was queued. */
+static int notifier_start(struct ll *ll, double delay, struct ll_notifier **out)
+{
+	struct ll_notifier *n = calloc(1, sizeof(*n));
+	pthread_condattr_t attr;
+	int rc;
+
+	if (!n)
+		return -ENOMEM;
+	n->ll = ll;
+	n->delay = delay;
+	pthread_mutex_init(&n->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	n->tail = &n->head;
+	rc = pthread_create(&n->thread, NULL, notifier_main, n);
+	if (rc != 0) {
+		pthread_cond_destroy(&n->wake);
+		pthread_mutex_destroy(&n->lock);
+		free(n);
+		return -rc;
+	}
+	*out = n;
+	return 0;
+}
+
+/* How long the names of a deleted column's other files stay with the
+ * kernel: rm -r, which listed them, unlinks them itself meanwhile (and
+ * finds them); after it, the kernel is told they are gone, so that it
+ * lets their inodes, and the memory, go. */
+#define DELETED_NAMES_GRACE 1.0
+
+int tfs_ll_notifier_start(struct ll *ll)
+{
+	int rc = notifier_start(ll, 0, &ll->notifier);
+
+	if (rc == 0) {
+		rc = notifier_start(ll, DELETED_NAMES_GRACE, &ll->deferred);
+		if (rc < 0) {
+			notifier_stop(ll->notifier);
+			ll->notifier = NULL;
+		}
+	}
+	return rc;
+}
+
+void tfs_ll_notifier_stop(struct ll *ll)
+{
+	notifier_stop(ll->notifier);
+	notifier_stop(ll->deferred);
+	ll->notifier = ll->deferred = NULL;
 }
 
 /* Queues a notification for the notifier thread (single-threaded daemon). */
@@ -598,6 +662,7 @@ static void queue_note(struct ll_notifier *n, tfs_ino_t ino, tfs_ino_t child, co
 	e->next = NULL;
 	e->ino = ino;
 	e->child = child;
+	e->when = mono_after(n->delay);
 	e->entry = name != NULL;
 	strcpy(e->name, name ? name : "");
 	pthread_mutex_lock(&n->lock);
@@ -639,8 +704,8 @@ static void hook_delete_later(void *ctx, tfs_ino_t dir, tfs_ino_t child, const c
 {
 	struct ll *ll = ctx;
 
-	if (ll->notifier)
-		queue_note(ll->notifier, dir, child, name);
+	if (ll->deferred)
+		queue_note(ll->deferred, dir, child, name);
 }
 
 static void hook_extent_gone(void *ctx, int backing_id)

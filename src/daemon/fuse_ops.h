@@ -20,6 +20,8 @@ struct ll {
 	/* Sends notifications after the reply: those of a single-threaded
 	 * daemon, and the names a request's own directory lock covers. */
 	struct ll_notifier *notifier;
+	/* Sends the deletion of names a moment later (see hook_delete_later). */
+	struct ll_notifier *deferred;
 	bool singlethread;
 };
 

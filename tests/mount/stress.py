@@ -39,7 +39,9 @@ TYPES = {"i8": {"type": "int64"}, "f4": {"type": "float32"}, "u1": {"type": "uin
          "k": {"type": "category", "categories": ["a", "b", "c"]},
          "bn": {"type": "binary", "nullable": True}}
 COLS = ["%s_%d" % (p, i) for p in TYPES for i in range(3)]
-RACE = {errno.ENOENT, errno.ESTALE, errno.EEXIST, errno.ENOTEMPTY, errno.ENOSPC}
+# EXDEV: a column renamed within "its" table while the table was renamed
+# or made anew between the kernel's two lookups of the table's name.
+RACE = {errno.ENOENT, errno.ESTALE, errno.EEXIST, errno.ENOTEMPTY, errno.ENOSPC, errno.EXDEV}
 DTYPE_SIZE = {"<i8": 8, "<i4": 4, "|b1": 1, "|u1": 1}
 
 
