@@ -7,8 +7,9 @@
 # is left mounted and no daemon is left running.
 #
 # Runnable by hand from the top of the tree:
-#   TABLEFS=src/tablefs PYTHON3=/usr/bin/python3 top_builddir=. top_srcdir=. \
-#       sh tests/mount/basic.sh
+#   TABLEFS=$PWD/src/tablefs PYTHON3=/opt/tablefs-venv/bin/python3 \
+#       top_builddir=$PWD top_srcdir=$PWD sh tests/mount/basic.sh
+# (absolute paths: the node tests link node_modules from top_srcdir)
 # POSIX sh (dash runs it under make check).
 
 : "${top_builddir:=.}"
