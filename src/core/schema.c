@@ -384,24 +384,19 @@ bool tfs_coldef_same_layout(const struct tfs_coldef *a, const struct tfs_coldef 
 	return true;
 }
 
-/* Length of the valid UTF-8 sequence starting at p (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t tfs_utf8_char(const void *buf, size_t n, uint32_t *out)
 {
-	size_t len;
+	const unsigned char *p = buf;
+	size_t len = p[0] < 0x80		      ? 1
+		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+						    : 0;
 	uint32_t cp;
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
+	if (!len || len > n)
 		return 0;
-	if (n < len)
-		return 0;
+	cp = len == 1 ? p[0] : p[0] & (0x7fu >> len);
 	for (size_t i = 1; i < len; i++) {
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
@@ -411,6 +406,8 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	if (out)
+		*out = cp;
 	return len;
 }
 
@@ -419,7 +416,7 @@ bool tfs_utf8_valid(const void *buf, size_t n)
 	const unsigned char *p = buf;
 
 	for (size_t i = 0, k; i < n; i += k)
-		if (!(k = utf8_seq(p + i, n - i)))
+		if (!(k = tfs_utf8_char(p + i, n - i, NULL)))
 			return false;
 	return true;
 }

@@ -124,6 +124,11 @@ int tfs_json_uint(const struct cJSON *n, uint64_t max, uint64_t *out);
  * left empty. */
 int tfs_doc_parse(const char *buf, size_t len, struct tfs_doc *doc, char *why, size_t whylen);
 
+/* Length of the UTF-8 sequence at buf (n > 0 bytes left), its code point in
+ * *cp (cp may be NULL); 0 when it is invalid: a bad lead or continuation
+ * byte, cut short, an overlong form, a surrogate, past U+10FFFF. */
+size_t tfs_utf8_char(const void *buf, size_t n, uint32_t *cp);
+
 /* True when the n bytes at buf are valid UTF-8. */
 bool tfs_utf8_valid(const void *buf, size_t n);
 

@@ -146,33 +146,6 @@ void ctl_csv_close(struct ctl_csv *c)
 	c->nfields = c->fieldcap = c->linecap = c->outcap = 0;
 }
 
-/* Length of the UTF-8 sequence at p (n bytes left), 0 when invalid:
- * overlong forms, surrogates and code points past U+10FFFF are not. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len = p[0] < 0x80		      ? 1
-		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-						    : 0;
-	uint32_t cp;
-
-	if (!len || len > n)
-		return 0;
-	if (len == 1)
-		return 1;
-	cp = p[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 size_t ctl_utf8_prefix(const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)p;
@@ -190,7 +163,7 @@ size_t ctl_utf8_prefix(const char *p, size_t n)
 		}
 		if (i == n)
 			break;
-		if (!(k = utf8_seq(u + i, n - i)))
+		if (!(k = tfs_utf8_char(u + i, n - i, NULL)))
 			return i;
 		i += k;
 	}

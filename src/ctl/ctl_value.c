@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "ctl.h"
+#include "schema.h"
 
 double ctl_half_to_double(uint16_t h)
 {
@@ -150,27 +151,12 @@ static int format_datetime(struct ctl_str *s, enum tfs_unit u, int64_t v)
  * surrogates and code points past U+10FFFF are not. */
 static size_t utf8_printable(const unsigned char *p, size_t n)
 {
-	size_t len = p[0] < 0x80		      ? 1
-		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-						    : 0;
 	uint32_t cp;
+	size_t len = tfs_utf8_char(p, n, &cp);
 
-	if (!len || len > n)
-		return 0;
 	if (len == 1)
-		return p[0] >= 0x20 && p[0] < 0x7f;
-	cp = p[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return 0;
-	return len;
+		return cp >= 0x20 && cp < 0x7f;
+	return len && cp >= 0xa0 ? len : 0;
 }
 
 /* Bytes as text: trailing NULs dropped, valid UTF-8 as it is (so the CSV
